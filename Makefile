@@ -1,0 +1,65 @@
+# Hands-on PyTorch. The two commands (see README.md):
+#   make book   set everything up, run every chapter with the full budget, build the website
+#   make test   set everything up, run the unit tests, every chapter (quick budget) and a quick build
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+.PHONY: help book test quick setup system-deps data clean
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+JB_FLAGS := -W --keep-going
+FULL := _build/full
+QUICK_DIR := _build/quick
+
+help:
+	@echo "make book  - build the website with the full run budget (into $(FULL)/_build/html)"
+	@echo "make test  - unit tests, every chapter as an nbval test, and a quick build of the site"
+
+## book: the website, every chapter run with the full budget (cached between builds)
+book: setup
+	@# The execution cache keys on cell source only: a change in helpers/ or in the pinned
+	@# packages must re-run the chapters, so such a change clears the cache.
+	@if [ -d $(FULL) ] && [ -n "$$(find helpers requirements.txt -newer $(FULL)/.stamp 2>/dev/null | head -1)$$( [ -e $(FULL)/.stamp ] || echo new)" ]; then \
+	  echo "helpers/ or requirements.txt changed: clearing the execution cache"; rm -rf $(FULL)/_build/.jupyter_cache; fi
+	mkdir -p $(FULL) && touch $(FULL)/.stamp
+	env -u BOOK_QUICK $(BIN)/jupyter-book build . --path-output $(FULL) $(JB_FLAGS)
+	@echo "Website: $(FULL)/_build/html/index.html"
+
+## test: everything a change must pass (CI runs exactly this)
+test: setup
+	$(BIN)/python -m pytest
+
+## quick: only the quick-budget website (a fresh build, never cached)
+quick: setup
+	rm -rf $(QUICK_DIR)
+	BOOK_QUICK=1 $(BIN)/jupyter-book build . --path-output $(QUICK_DIR) $(JB_FLAGS)
+
+setup: $(INSTALLED) system-deps data
+
+$(INSTALLED): requirements.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "Python 3.10 or newer is needed"'
+	[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade pip
+	$(BIN)/python -m pip install -r requirements.txt -e .
+	touch $@
+
+## system-deps: Debian's Fashion-MNIST and Chromium (for the browser test), when we may install
+system-deps:
+	@need=""; \
+	[ -d /usr/share/datasets/fashion-mnist ] || [ -e data/FashionMNIST/raw/train-images-idx3-ubyte.gz ] || need="$$need dataset-fashion-mnist"; \
+	command -v chromium >/dev/null || need="$$need chromium"; \
+	if [ -z "$$need" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing Debian packages:$$need"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$need >/dev/null; \
+	else \
+	  echo "note: could not install$$need (needs root and apt-get); see README.md"; \
+	fi
+
+data: $(INSTALLED)
+	$(BIN)/python -m helpers fashion
+
+clean:
+	rm -rf _build outputs .pytest_cache

@@ -1,0 +1,36 @@
+"""Run settings shared by every chapter: the run budget, seeds and the device."""
+
+from __future__ import annotations
+
+import os
+import random
+
+import numpy as np
+import torch
+
+QUICK_ENV = "BOOK_QUICK"
+
+
+def is_quick() -> bool:
+    """True when ``BOOK_QUICK=1``: chapters then run their small, test-sized budget."""
+    return os.environ.get(QUICK_ENV, "0").strip().lower() in {"1", "true", "yes"}
+
+
+def seed_everything(seed: int = 0) -> torch.Generator:
+    """Seed Python, NumPy and PyTorch (CPU and CUDA); return a seeded ``torch.Generator``."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)  # also seeds every CUDA device
+    return torch.Generator().manual_seed(seed)
+
+
+def pick_device() -> torch.device:
+    """CUDA when a GPU is present, else the CPU."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def describe_run(device: torch.device) -> str:
+    """One line for the top of a chapter: budget, device and versions."""
+    budget = f"quick ({QUICK_ENV}=1)" if is_quick() else "full"
+    gpu = f" ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else ""
+    return f"budget: {budget} | device: {device}{gpu} | torch {torch.__version__}"

@@ -1,0 +1,69 @@
+"""Training-loop pieces that several chapters share: progress bars and evaluation."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable
+from typing import TypeVar
+
+import torch
+from torch import nn
+from tqdm import tqdm
+
+T = TypeVar("T")
+
+
+class _DisplayLine:
+    """A file-like target for tqdm that keeps one output line updated in place in a notebook.
+
+    Updating one display (rather than printing carriage returns) means the saved notebook, and
+    so the built web page, holds only the bar's final state instead of every refresh.
+    """
+
+    def __init__(self) -> None:
+        self.handle = None
+
+    def write(self, text: str) -> None:
+        from IPython.display import display
+
+        line = text.split("\r")[-1].strip()
+        if not line:
+            return
+        if self.handle is None:
+            self.handle = display({"text/plain": line}, raw=True, display_id=True)
+        else:
+            self.handle.update({"text/plain": line}, raw=True)
+
+    def flush(self) -> None:
+        pass
+
+
+def _in_notebook() -> bool:
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and hasattr(shell, "kernel")
+
+
+def progress(iterable: Iterable[T], desc: str = "", total: int | None = None,
+             leave: bool = True) -> Iterable[T]:
+    """A text progress bar over ``iterable``; in a notebook it updates one output line in place."""
+    file = _DisplayLine() if _in_notebook() else sys.stdout
+    return tqdm(iterable, desc=desc, total=total, leave=leave, file=file, mininterval=0.5,
+                ncols=88, ascii=False)
+
+
+@torch.no_grad()
+def predict(model: nn.Module, X: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
+    """Logits of ``model`` on ``X`` in eval mode, in batches, on the model's device; returned on the CPU."""
+    model.eval()
+    device = next(model.parameters()).device
+    outs = [model(X[i:i + batch_size].to(device)).cpu() for i in range(0, len(X), batch_size)]
+    return torch.cat(outs)
+
+
+def accuracy(model: nn.Module, X: torch.Tensor, y: torch.Tensor, batch_size: int = 1000) -> float:
+    """Fraction of ``X`` that ``model`` classifies as ``y``."""
+    return (predict(model, X, batch_size).argmax(dim=1) == y.cpu()).float().mean().item()

@@ -1,0 +1,110 @@
+"""Run settings, training helpers, plotting and animation."""
+
+from __future__ import annotations
+
+import imageio.v3 as iio
+import matplotlib
+
+matplotlib.use("agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+from torch import nn  # noqa: E402
+
+import helpers  # noqa: E402
+from helpers import anim, run  # noqa: E402
+
+
+@pytest.mark.parametrize("value, quick", [("1", True), ("true", True), ("0", False), ("", False)])
+def test_quick_budget_switch(monkeypatch, value, quick):
+    monkeypatch.setenv("BOOK_QUICK", value)
+    assert run.is_quick() is quick
+
+
+def test_seed_makes_runs_repeatable():
+    g1 = run.seed_everything(3)
+    a = torch.rand(3), np.random.rand(), torch.rand(2, generator=g1)
+    g2 = run.seed_everything(3)
+    b = torch.rand(3), np.random.rand(), torch.rand(2, generator=g2)
+    assert torch.equal(a[0], b[0]) and a[1] == b[1] and torch.equal(a[2], b[2])
+
+
+def test_device_prefers_cuda(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert run.pick_device() == torch.device("cuda")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert run.pick_device() == torch.device("cpu")
+    assert "device: cpu" in run.describe_run(torch.device("cpu"))
+
+
+def test_import_changes_no_global_state():
+    import importlib
+    import subprocess
+    import sys
+
+    code = ("import torch, random; s = torch.random.get_rng_state(); r = random.getstate();"
+            "import helpers; assert torch.equal(s, torch.random.get_rng_state()); "
+            "assert r == random.getstate()")
+    subprocess.run([sys.executable, "-c", code], check=True)
+    assert importlib.import_module("helpers") is helpers
+
+
+def test_accuracy_and_predict_in_batches():
+    model = nn.Linear(2, 2)
+    with torch.no_grad():
+        model.weight.copy_(torch.eye(2))
+        model.bias.zero_()
+    X = torch.tensor([[1.0, 0.0], [0.0, 1.0], [2.0, 1.0], [0.0, 3.0]])
+    y = torch.tensor([0, 1, 0, 0])
+    assert helpers.accuracy(model, X, y, batch_size=3) == 0.75
+    assert torch.allclose(helpers.predict(model, X, batch_size=1), model(X))
+    assert not model.training
+
+
+def test_progress_counts_everything(capsys):
+    assert list(helpers.progress(range(5), desc="t")) == [0, 1, 2, 3, 4]
+    assert "5/5" in capsys.readouterr().out
+
+
+def test_pick_frames_caps_and_keeps_the_ends():
+    frames = list(range(500))
+    picked = anim.pick_frames(frames, max_frames=10)
+    assert len(picked) == 10 and picked[0] == 0 and picked[-1] == 499
+    assert anim.pick_frames([1, 2], max_frames=10) == [1, 2]
+
+
+def _line_figure():
+    fig, ax = plt.subplots(figsize=(2, 2))
+    (line,) = ax.plot([], [])
+    ax.set(xlim=(0, 1), ylim=(0, 5))
+    return fig, lambda k: line.set_data([0, 1], [0, k])
+
+
+def test_animate_embeds_every_frame_and_closes_the_figure(tmp_path):
+    fig, update = _line_figure()
+    html = helpers.animate(fig, update, list(range(80)), max_frames=12, gif=tmp_path / "a.gif")
+    assert html.data.count("data:image/png;base64") == 12  # one embedded PNG per frame
+    assert "anim-state" in html.data or "Animation" in html.data  # the play controls
+    assert not plt.fignum_exists(fig.number)
+    gif = iio.imread(tmp_path / "a.gif", index=None)
+    assert gif.shape[0] == 12 and gif.shape[-1] == 3
+
+
+def test_animate_without_frames_is_an_error():
+    fig, update = _line_figure()
+    with pytest.raises(ValueError, match="at least one frame"):
+        helpers.animate(fig, update, [])
+
+
+def test_show_images_labels_each_image():
+    fig = helpers.show_images(torch.rand(5, 1, 28, 28), ["a", "b", "c", "d", "e"], ncols=3)
+    titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+    assert titles == ["a", "b", "c", "d", "e"] and len(fig.axes) == 6
+    plt.close(fig)
+
+
+def test_output_dir_is_created(tmp_path, monkeypatch):
+    monkeypatch.setenv("BOOK_OUTPUT", str(tmp_path))
+    path = helpers.output_dir("ch")
+    assert path == tmp_path / "ch" and path.is_dir()
