@@ -34,3 +34,17 @@ def describe_run(device: torch.device) -> str:
     budget = f"quick ({QUICK_ENV}=1)" if is_quick() else "full"
     gpu = f" ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else ""
     return f"budget: {budget} | device: {device}{gpu} | torch {torch.__version__}"
+
+
+def record(key: str, value: float) -> float:
+    """Publish a chapter's checked number under ``key`` for the status page (MyST-NB glue).
+
+    The value is stored in the executed notebook without being displayed; outside a notebook
+    build (no ``myst_nb``) this does nothing. Returns ``value`` so it can be used inline.
+    """
+    try:
+        from myst_nb import glue
+    except ImportError:
+        return value
+    glue(key, value, display=False)
+    return value

@@ -108,3 +108,12 @@ def test_output_dir_is_created(tmp_path, monkeypatch):
     monkeypatch.setenv("BOOK_OUTPUT", str(tmp_path))
     path = helpers.output_dir("ch")
     assert path == tmp_path / "ch" and path.is_dir()
+
+
+def test_record_returns_the_value_and_glues_it(monkeypatch):
+    glued = {}
+    import myst_nb
+
+    monkeypatch.setattr(myst_nb, "glue", lambda k, v, display: glued.update({k: (v, display)}))
+    assert helpers.record("ch-metric", 0.5) == 0.5
+    assert glued == {"ch-metric": (0.5, False)}
