@@ -1,0 +1,142 @@
+"""Shared plumbing for the project's scripts: parameters, logging, metrics files, checkpoints.
+
+Only the standard library is imported at the top, so that the launcher scripts
+(``search_hyperparams.py``, ``synthesize_results.py``) start in a fraction of a second;
+``torch`` is imported inside the checkpoint functions that need it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from pathlib import Path
+from typing import Any
+
+PARAMS_FILE = "params.json"
+
+# Every experiment's params.json must set these keys, with values of these types.
+PARAMS_SCHEMA: dict[str, type | tuple[type, ...]] = {
+    "model": str,               # "cnn" (helpers.CNN) or "mlp"
+    "learning_rate": (int, float),
+    "batch_size": int,
+    "num_epochs": int,
+    "n_train": int,             # training images (the first ones of Fashion-MNIST's training set)
+    "n_val": int,               # validation images (held out from the training set)
+    "n_test": int,              # test images, used only by evaluate.py
+    "seed": int,
+}
+MUST_BE_POSITIVE = {"learning_rate", "batch_size", "num_epochs", "n_train", "n_val", "n_test"}
+
+
+class ParamsError(ValueError):
+    """A params.json is missing, is not valid JSON, or lacks a setting; the message says which."""
+
+
+class Params(dict):
+    """Hyperparameters read from a JSON file; ``params.learning_rate`` reads ``params["learning_rate"]``."""
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(f"params has no setting {name!r}") from None
+
+    def save(self, path: str | Path) -> None:
+        """Write the parameters to ``path`` as indented JSON."""
+        Path(path).write_text(json.dumps(self, indent=4, sort_keys=True) + "\n")
+
+
+def load_params(path: str | Path, schema: dict | None = None) -> Params:
+    """Read a params.json (or a folder holding one) and check it against ``schema``."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / PARAMS_FILE
+    if not path.is_file():
+        raise ParamsError(f"no parameter file at {path}: create it, for example by copying "
+                          f"the project's {PARAMS_FILE} into that folder")
+    try:
+        data = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise ParamsError(f"{path} is not valid JSON: {exc.msg} at line {exc.lineno}, "
+                          f"column {exc.colno}") from None
+    if not isinstance(data, dict):
+        raise ParamsError(f"{path} must hold a JSON object of settings, not {type(data).__name__}")
+    check_params(data, schema if schema is not None else PARAMS_SCHEMA, source=str(path))
+    return Params(data)
+
+
+def check_params(data: dict, schema: dict, source: str = "params") -> None:
+    """Raise ParamsError naming every missing key and every value of the wrong type."""
+    missing = [k for k in schema if k not in data]
+    wrong = [f"{k}={data[k]!r} (expected {_type_name(t)})" for k, t in schema.items()
+             if k in data and (not isinstance(data[k], t) or isinstance(data[k], bool))]
+    problems = ([f"missing {', '.join(missing)}"] if missing else []) + wrong
+    if problems:
+        raise ParamsError(f"{source}: " + "; ".join(problems))
+    bad = [k for k in schema if k in MUST_BE_POSITIVE and not data[k] > 0]
+    if bad:
+        raise ParamsError(f"{source}: {', '.join(bad)} must be positive")
+
+
+def _type_name(t: type | tuple[type, ...]) -> str:
+    return " or ".join(x.__name__ for x in t) if isinstance(t, tuple) else t.__name__
+
+
+def set_logger(log_path: str | Path) -> logging.Logger:
+    """Log to the terminal and to ``log_path`` (appending); a second call switches the file."""
+    logger = logging.getLogger("project")
+    logger.setLevel(logging.INFO)
+    for handler in list(logger.handlers):  # called again in one process: don't log twice
+        logger.removeHandler(handler)
+        handler.close()
+    file_handler = logging.FileHandler(log_path)
+    file_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    stream_handler = logging.StreamHandler()
+    stream_handler.setFormatter(logging.Formatter("%(message)s"))
+    logger.addHandler(file_handler)
+    logger.addHandler(stream_handler)
+    return logger
+
+
+class RunningAverage:
+    """The mean of the values seen so far, e.g. of the batch losses in one epoch."""
+
+    def __init__(self) -> None:
+        self.total, self.count = 0.0, 0
+
+    def update(self, value: float, n: int = 1) -> None:
+        self.total += value * n
+        self.count += n
+
+    def __call__(self) -> float:
+        return self.total / self.count if self.count else math.nan
+
+
+def save_dict_to_json(d: dict[str, float], path: str | Path) -> None:
+    """Write a dict of metrics (numbers) to ``path`` as JSON."""
+    Path(path).write_text(json.dumps({k: float(v) for k, v in d.items()}, indent=4) + "\n")
+
+
+def save_checkpoint(state: dict, model_dir: str | Path, is_best: bool) -> None:
+    """Save ``state`` (state_dicts, epoch) as ``last.pt``, and also as ``best.pt`` when ``is_best``."""
+    import torch
+
+    model_dir = Path(model_dir)
+    torch.save(state, model_dir / "last.pt")
+    if is_best:
+        torch.save(state, model_dir / "best.pt")
+
+
+def load_checkpoint(path: str | Path, model, optimizer=None) -> dict:
+    """Load a checkpoint into ``model`` (and ``optimizer``); tensors only, so weights_only=True."""
+    import torch
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no checkpoint at {path}: train first with train.py --model_dir {path.parent}")
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    model.load_state_dict(state["model"])
+    if optimizer is not None:
+        optimizer.load_state_dict(state["optimizer"])
+    return state
