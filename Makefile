@@ -3,7 +3,7 @@
 #   make test   set everything up, run the unit tests, every chapter (quick budget) and a quick build
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help book test quick setup system-deps data clean
+.PHONY: help book test quick check-site setup system-deps data clean
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -16,6 +16,8 @@ QUICK_DIR := _build/quick
 help:
 	@echo "make book  - build the website with the full run budget (into $(FULL)/_build/html)"
 	@echo "make test  - unit tests, every chapter as an nbval test, and a quick build of the site"
+	@echo "            checked in headless Chromium (tests/test_site.py)"
+	@echo "make check-site - the same browser test on the full website from make book"
 
 ## book: the website, every chapter run with the full budget (cached between builds)
 book: setup
@@ -35,6 +37,10 @@ test: setup
 quick: setup
 	rm -rf $(QUICK_DIR)
 	BOOK_QUICK=1 $(BIN)/jupyter-book build . --path-output $(QUICK_DIR) $(JB_FLAGS)
+
+## check-site: the browser test (tests/test_site.py) on the full website `make book` built
+check-site: setup
+	BOOK_SITE=$(FULL)/_build/html $(BIN)/python -m pytest tests/test_site.py
 
 setup: $(INSTALLED) system-deps data
 

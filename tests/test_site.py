@@ -1,0 +1,558 @@
+"""The website as readers get it, checked in a real browser (headless Chromium via Playwright).
+
+A session fixture builds the quick-budget site afresh (or uses the one ``BOOK_SITE`` points at),
+serves it on 127.0.0.1 and opens every page of ``_toc.yml`` once in Debian's Chromium, with
+every request to another host blocked and recorded: the site must work offline. The facts
+gathered on that visit are then checked by the tests below, one test per page and concern, so
+a failure names the page. Screenshots (light and dark mode) land in ``_build/screenshots``.
+
+    .venv/bin/python -m pytest tests/test_site.py            # builds the quick site first
+    BOOK_SITE=_build/full/_build/html .venv/bin/python -m pytest tests/test_site.py
+"""
+
+from __future__ import annotations
+
+import functools
+import html.parser
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+import yaml
+
+pytestmark = pytest.mark.site
+
+ROOT = Path(__file__).resolve().parents[1]
+SITE_ENV = "BOOK_SITE"                       # an already-built site (the folder with index.html)
+QUICK_OUT = ROOT / "_build" / "quick"        # same place as `make quick`
+BUILD_LOG = ROOT / "_build" / "quick-build.log"
+SCREENSHOTS = ROOT / "_build" / "screenshots"  # git-ignored (_build/)
+CHROMIUM = os.environ.get("BOOK_CHROMIUM", "/usr/bin/chromium")
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run",
+                 # Every other host is unreachable, as for a reader offline; the pages still
+                 # record each such request (a Playwright route would also work, but it turns
+                 # off the HTTP cache and makes every page load all its scripts again).
+                 "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost"]
+MAX_PAGE_BYTES = 10_000_000                  # a page's HTML plus the images it embeds or links
+MIN_CONTRAST = 4.5                           # WCAG AA for body text
+SEARCH_WORD, SEARCH_FINDS = "autograd", "notebooks/02_tensors"
+
+
+def toc_pages(toc_file: Path = ROOT / "_toc.yml") -> list[str]:
+    """Every document of the table of contents, in reading order (root first)."""
+    toc = yaml.safe_load(toc_file.read_text(encoding="utf-8"))
+    pages = [toc["root"]]
+
+    def walk(entries: list[dict[str, Any]]) -> None:
+        for entry in entries:
+            if "file" in entry:
+                pages.append(str(Path(entry["file"]).with_suffix("")))
+            for key in ("parts", "chapters", "sections"):
+                walk(entry.get(key, []))
+
+    walk([toc])
+    return pages
+
+
+PAGES = toc_pages()
+CHAPTERS = [p for p in PAGES if p.startswith("notebooks/")]
+
+
+def config() -> dict[str, Any]:
+    return yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+
+
+# --------------------------------------------------------------------------- build and serve
+
+
+@pytest.fixture(scope="session")
+def site() -> Path:
+    """The built HTML folder: ``$BOOK_SITE``, or a fresh quick-budget build."""
+    if os.environ.get(SITE_ENV):
+        html_dir = Path(os.environ[SITE_ENV]).resolve()
+        if not (html_dir / "index.html").exists():
+            pytest.fail(f"{SITE_ENV}={html_dir} has no index.html: point it at a built site's html folder")
+        return html_dir
+    shutil.rmtree(QUICK_OUT, ignore_errors=True)
+    BUILD_LOG.parent.mkdir(parents=True, exist_ok=True)
+    cmd = [str(Path(sys.executable).parent / "jupyter-book"), "build", ".", "--path-output",
+           str(QUICK_OUT), "-W", "--keep-going"]
+    start = time.perf_counter()
+    with BUILD_LOG.open("w", encoding="utf-8") as log:
+        proc = subprocess.run(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                              env={**os.environ, "BOOK_QUICK": "1"}, timeout=3600)
+    seconds = time.perf_counter() - start
+    if proc.returncode != 0:
+        tail = "\n".join(BUILD_LOG.read_text(encoding="utf-8", errors="replace").splitlines()[-60:])
+        pytest.fail(f"the quick site build failed (exit {proc.returncode}, {seconds:.0f} s); "
+                    f"full log: {BUILD_LOG}\n{tail}", pytrace=False)
+    print(f"\nquick site build: {seconds:.0f} s (log: {BUILD_LOG})")
+    return QUICK_OUT / "_build" / "html"
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="session")
+def server(site: Path) -> str:
+    """Serve the site on 127.0.0.1 (a free port) for the session; yields the base URL."""
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(site)))
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"no Chromium at {CHROMIUM}: install Debian's `chromium` (make setup does, as "
+                    "root) or set BOOK_CHROMIUM", pytrace=False)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="session")
+def context(browser):
+    """One browser context for the session, so theme scripts come from the HTTP cache."""
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    yield ctx
+    ctx.close()
+
+
+# --------------------------------------------------------------------------- one visit per page
+
+# Runs in the page: everything the checks need, gathered in one pass.
+FACTS_JS = r"""
+async () => {
+  await Promise.all([...document.images].map(i => i.complete ? 0 :
+      new Promise(r => { i.addEventListener('load', r); i.addEventListener('error', r); })));
+  if (window.MathJax && MathJax.startup && MathJax.startup.promise) await MathJax.startup.promise;
+  await document.fonts.ready;
+  await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));  // layout settled
+  const article = document.querySelector('article.bd-article') || document.querySelector('main');
+  const box = article.getBoundingClientRect();
+  const clean = s => s.replace(/[#¶]\s*$/, '').replace(/\s+/g, ' ').trim();
+  const errorOutputs = [];
+  for (const out of document.querySelectorAll('.cell_output')) {
+    if (out.closest('.tag_raises-exception')) continue;
+    const text = out.innerText || '';
+    if (out.querySelector('.traceback, .output.error') || /Traceback \(most recent call last\)/.test(text)
+        || /^\s*\w*(Error|Exception)(: |$)/m.test(text))
+      errorOutputs.push(text.slice(0, 400));
+  }
+  return {
+    title: document.title,
+    h1: [...article.querySelectorAll('h1')].map(h => clean(h.textContent)),
+    headings: [...article.querySelectorAll('h1,h2,h3,h4,h5,h6')].map(h => clean(h.textContent)),
+    images: [...document.images].map(i => ({src: i.src.slice(0, 120), natural: i.naturalWidth,
+        width: i.getBoundingClientRect().width, right: i.getBoundingClientRect().right,
+        visible: i.offsetParent !== null, inArticle: article.contains(i)})),
+    articleRight: box.right,
+    overflowX: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+    errorOutputs,
+    links: [...new Set([...document.querySelectorAll('a[href]')].map(a => a.href))],
+    mathSource: document.querySelectorAll('.math, span.math, div.math').length,
+    mathRendered: document.querySelectorAll('mjx-container').length,
+    mathErrors: document.querySelectorAll('mjx-merror').length,
+    mathjaxSrc: [...document.scripts].map(s => s.src).filter(s => /mathjax/i.test(s)),
+    exercises: document.querySelectorAll('.exercise').length,
+    solutions: document.querySelectorAll('.solution.dropdown').length,
+    buttons: Object.fromEntries([
+        ['source', '.btn-download-source-button'], ['notebook', '.btn-download-notebook-button'],
+        ['repo_file', '.btn-source-file-button'], ['repository', '.btn-source-repository-button']]
+        .map(([k, sel]) => [k, (document.querySelector(sel) || {}).href || null])),
+    launch: [...document.querySelectorAll('.dropdown-launch-buttons a')].map(a => a.href),
+    favicon: (document.querySelector('link[rel~="icon"]') || {}).href || null,
+  };
+}
+"""
+
+# Contrast ratio (WCAG) of the text colour of a few kinds of element against what is behind it.
+CONTRAST_JS = r"""
+() => {
+  const parse = s => { const m = s.match(/rgba?\(([^)]+)\)/); if (!m) return null;
+    const p = m[1].split(/[\s,\/]+/).filter(Boolean).map(Number);
+    return {rgb: p.slice(0, 3), a: p.length > 3 ? p[3] : 1}; };
+  const lum = rgb => { const [r, g, b] = rgb.map(v => { v /= 255;
+    return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+  const behind = el => { for (; el; el = el.parentElement) {
+      const c = parse(getComputedStyle(el).backgroundColor); if (c && c.a > 0.5) return c.rgb; }
+    return parse(getComputedStyle(document.body).backgroundColor)?.rgb || [255, 255, 255]; };
+  const kinds = {paragraph: 'article p', heading: 'article h1', list: 'article li',
+    code: '.cell_input pre', output: '.cell_output pre', table: 'article td',
+    admonition: '.admonition-title', sidebar: '.bd-sidebar-primary a'};
+  const out = {};
+  for (const [kind, sel] of Object.entries(kinds)) {
+    const el = [...document.querySelectorAll(sel)].find(e => e.offsetParent !== null && e.innerText.trim());
+    if (!el) continue;
+    const fg = parse(getComputedStyle(el).color); if (!fg) continue;
+    const [a, b] = [lum(fg.rgb), lum(behind(el))];
+    out[kind] = Math.round(100 * (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05)) / 100;
+  }
+  return out;
+}
+"""
+
+
+@dataclass
+class Visit:
+    """What one page looked like in the browser."""
+
+    url: str
+    facts: dict[str, Any] = field(default_factory=dict)
+    console_errors: list[str] = field(default_factory=list)
+    external_requests: list[str] = field(default_factory=list)
+    failed_requests: list[str] = field(default_factory=list)
+    local_requests: list[str] = field(default_factory=list)
+    animations: list[dict[str, Any]] = field(default_factory=list)
+    contrast: dict[str, dict[str, float]] = field(default_factory=dict)
+    solution_hidden: list[bool] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def open_page(context, visit: Visit):
+    """A new page in ``context`` that records errors and every request to another host."""
+    page = context.new_page()
+
+    def on_request(request) -> None:
+        parts = urllib.parse.urlsplit(request.url)
+        if parts.scheme in {"http", "https", "ws", "wss"} and parts.hostname not in LOCAL_HOSTS:
+            visit.external_requests.append(request.url)
+
+    page.on("request", on_request)
+    page.on("console", lambda m: m.type == "error" and visit.console_errors.append(
+        f"{m.text} @ {m.location.get('url', '')}:{m.location.get('lineNumber', '')}"))
+    page.on("pageerror", lambda e: visit.console_errors.append(f"uncaught: {e}"))
+    page.on("requestfailed", lambda r: urllib.parse.urlsplit(r.url).hostname in LOCAL_HOSTS
+            and visit.failed_requests.append(f"{r.url}: {r.failure}"))
+    page.on("response", lambda r: r.status >= 400 and visit.failed_requests.append(f"{r.url}: HTTP {r.status}"))
+    return page
+
+
+def play_animations(page) -> list[dict[str, Any]]:
+    """Pause each matplotlib animation, press play, and see whether the frame moves on."""
+    results = []
+    anims = page.locator("div.animation")
+    for i in range(anims.count()):
+        anim = anims.nth(i)
+        anim.scroll_into_view_if_needed()
+        slider = anim.locator("input.anim-slider")
+        play = anim.locator("button[title='Play']")
+        info: dict[str, Any] = {
+            "frames": int(slider.get_attribute("max") or -1) + 1 if slider.count() else 0,
+            "play_visible": play.count() == 1 and play.is_visible(),
+            # the icon is drawn by the theme's own Font Awesome (an <svg> once rendered)
+            "play_icon": play.count() == 1 and play.locator("svg, i").first.bounding_box() is not None
+            and (play.locator("svg, i").first.bounding_box() or {}).get("width", 0) > 0,
+            "advanced": False,
+        }
+        if info["play_visible"] and info["frames"] > 1:
+            anim.locator("button[title='Pause']").click()
+            before = slider.input_value()
+            play.click()
+            try:
+                page.wait_for_function("([el, v]) => el.value !== v", arg=[slider.element_handle(), before],
+                                       timeout=5000)
+                info["advanced"] = True
+            except Exception:  # noqa: BLE001 - a timeout means the animation did not move
+                info["advanced"] = False
+            anim.locator("button[title='Pause']").click()
+            info["frame_loaded"] = anim.locator("img").evaluate("i => i.naturalWidth") > 0
+        results.append(info)
+    return results
+
+
+def set_dark(page, dark: bool) -> None:
+    mode = "dark" if dark else "light"
+    page.evaluate(f"() => {{ document.documentElement.dataset.theme = '{mode}';"
+                  f" document.documentElement.dataset.mode = '{mode}'; }}")
+    page.wait_for_timeout(100)
+
+
+def shot_name(doc: str, mode: str) -> Path:
+    return SCREENSHOTS / f"{doc.replace('/', '__')}-{mode}.png"
+
+
+@pytest.fixture(scope="session")
+def visit(context, server: str) -> Callable[[str], Visit]:
+    """``visit(doc)``: open the page once per session and return what was seen."""
+    shutil.rmtree(SCREENSHOTS, ignore_errors=True)
+    SCREENSHOTS.mkdir(parents=True)
+    seen: dict[str, Visit] = {}
+
+    def _visit(doc: str) -> Visit:
+        if doc in seen:
+            return seen[doc]
+        start = time.perf_counter()
+        v = Visit(url=urllib.parse.urljoin(server, f"{doc}.html"))
+        page = open_page(context, v)
+        try:
+            page.goto(v.url, wait_until="load")
+            v.facts = page.evaluate(FACTS_JS)
+            v.contrast["light"] = page.evaluate(CONTRAST_JS)
+            page.screenshot(path=shot_name(doc, "light"), full_page=True)
+            v.solution_hidden = [not s.is_visible() for s in
+                                 page.locator(".solution.dropdown > section, .solution.dropdown > .solution-content").all()]
+            v.animations = play_animations(page)
+            set_dark(page, True)
+            v.contrast["dark"] = page.evaluate(CONTRAST_JS)
+            page.evaluate("() => window.scrollTo(0, 0)")
+            page.screenshot(path=shot_name(doc, "dark"))  # the first screen is enough to judge
+        finally:
+            page.close()
+        v.seconds = time.perf_counter() - start
+        seen[doc] = v
+        return v
+
+    return _visit
+
+
+# --------------------------------------------------------------------------- link checking
+
+
+class _Anchors(html.parser.HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.ids: set[str] = set()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for name, value in attrs:
+            if name == "id" or (tag == "a" and name == "name"):
+                self.ids.add(value or "")
+
+
+@functools.lru_cache(maxsize=None)
+def fetch(url: str) -> tuple[int, frozenset[str]]:
+    """HTTP status of a local URL and, for HTML, the anchors it defines."""
+    try:
+        with urllib.request.urlopen(url, timeout=10) as resp:
+            body = resp.read()
+            status = resp.status
+            kind = resp.headers.get_content_type()
+    except urllib.error.HTTPError as err:
+        return err.code, frozenset()
+    if kind != "text/html":
+        return status, frozenset()
+    parser = _Anchors()
+    parser.feed(body.decode("utf-8", errors="replace"))
+    return status, frozenset(parser.ids)
+
+
+def page_bytes(site: Path, doc: str) -> tuple[int, list[tuple[str, int]]]:
+    """Size of a page's HTML plus every image/media file it references outside the theme."""
+    page = site / f"{doc}.html"
+    text = page.read_text(encoding="utf-8")
+    parts = [(page.name, page.stat().st_size)]
+    for ref in set(re.findall(r'(?:src|href)="([^"#?]+)', text)):
+        if "://" in ref or ref.startswith(("data:", "mailto:")) or "_static/" in ref or ref.endswith(".html"):
+            continue
+        target = (page.parent / urllib.parse.unquote(ref)).resolve()
+        if target.is_file() and target.suffix.lower() in {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".mp4", ".webm"}:
+            parts.append((ref, target.stat().st_size))
+    return sum(n for _, n in parts), parts
+
+
+def source_headings(doc: str) -> list[str]:
+    """Markdown headings of a page's source (outside code fences), as plain text."""
+    src = ROOT / f"{doc}.md"
+    if not src.exists():
+        return []
+    headings, fence = [], None
+    for line in src.read_text(encoding="utf-8").splitlines():
+        m = re.match(r"^(`{3,}|~{3,})", line)
+        if m:
+            if fence is None:
+                fence = m.group(1)
+            elif line.strip() == fence:
+                fence = None
+            continue
+        if fence is None and (h := re.match(r"^#{1,6}\s+(.+?)\s*#*\s*$", line)):
+            text = h.group(1)
+            if "$" in text or "{" in text:  # math and roles render differently; skip them
+                continue
+            text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text).replace("`", "").replace("**", "").replace("*", "")
+            headings.append(re.sub(r"\s+", " ", text).strip())
+    return headings
+
+
+# --------------------------------------------------------------------------- the checks, per page
+
+page_params = pytest.mark.parametrize("doc", PAGES)
+chapter_params = pytest.mark.parametrize("doc", CHAPTERS)
+
+
+@page_params
+def test_page_loads_offline_without_errors(visit, doc):
+    v = visit(doc)
+    assert not v.external_requests, f"{doc} requests other hosts (blocked; the site must work offline): {v.external_requests}"
+    assert not v.failed_requests, f"{doc}: local requests failed: {v.failed_requests}"
+    assert not v.console_errors, f"{doc}: console errors: {v.console_errors}"
+    # browsers fetch a favicon on their own (not seen as a page request): a missing one logs a 404
+    assert v.facts["favicon"] and fetch(v.facts["favicon"])[0] == 200, f"{doc}: favicon {v.facts['favicon']}"
+
+
+@page_params
+def test_title_and_headings(visit, doc):
+    f = visit(doc).facts
+    assert len(f["h1"]) == 1 and f["h1"][0], f"{doc}: expected one non-empty <h1>, got {f['h1']}"
+    assert f["title"].startswith(f["h1"][0]), f"{doc}: <title> {f['title']!r} does not start with {f['h1'][0]!r}"
+    assert config()["title"] in f["title"]
+    missing = [h for h in source_headings(doc) if h not in f["headings"]]
+    assert not missing, f"{doc}: headings of the source missing from the page: {missing} (page has {f['headings']})"
+
+
+@page_params
+def test_images_load(visit, doc):
+    broken = [i["src"] for i in visit(doc).facts["images"] if i["natural"] == 0]
+    assert not broken, f"{doc}: images that did not load: {broken}"
+
+
+@page_params
+def test_figures_fit_the_page(visit, doc):
+    f = visit(doc).facts
+    too_wide = [i["src"] for i in f["images"] if i["inArticle"] and i["visible"] and i["right"] > f["articleRight"] + 1]
+    assert not too_wide, f"{doc}: images wider than the text column: {too_wide}"
+    assert f["overflowX"] <= 0, f"{doc}: the page scrolls sideways by {f['overflowX']} px at 1280 px"
+
+
+@page_params
+def test_animations_play(visit, doc):
+    for i, a in enumerate(visit(doc).animations):
+        assert a["frames"] > 1, f"{doc}: animation {i} has {a['frames']} frames"
+        assert a["play_visible"] and a["play_icon"], f"{doc}: animation {i} has no visible play control: {a}"
+        assert a["advanced"], f"{doc}: animation {i} did not advance after pressing play"
+        assert a["frame_loaded"], f"{doc}: animation {i} shows no frame image"
+
+
+@page_params
+def test_no_error_in_outputs(visit, doc):
+    errors = visit(doc).facts["errorOutputs"]
+    assert not errors, f"{doc}: cell outputs show errors (tag the cell raises-exception if intended): {errors}"
+
+
+@page_params
+def test_math_rendered_from_local_mathjax(visit, doc):
+    f = visit(doc).facts
+    assert all(urllib.parse.urlsplit(s).hostname in LOCAL_HOSTS for s in f["mathjaxSrc"]), f["mathjaxSrc"]
+    if f["mathSource"]:
+        assert f["mathRendered"] >= f["mathSource"], f"{doc}: {f['mathSource']} formulas, {f['mathRendered']} rendered"
+        assert not f["mathErrors"], f"{doc}: MathJax reported {f['mathErrors']} errors"
+
+
+@page_params
+def test_internal_links_resolve(visit, server, doc):
+    bad = []
+    for link in visit(doc).facts["links"]:
+        parts = urllib.parse.urlsplit(link)
+        if parts.hostname not in LOCAL_HOSTS:
+            continue
+        status, anchors = fetch(urllib.parse.urlunsplit(parts._replace(fragment="")))
+        fragment = urllib.parse.unquote(parts.fragment)
+        if status != 200:
+            bad.append(f"{link}: HTTP {status}")
+        elif fragment and anchors and fragment not in anchors:
+            bad.append(f"{link}: no element with id {fragment!r}")
+    assert not bad, f"{doc}: broken internal links: {bad}"
+
+
+@page_params
+def test_light_and_dark_mode_readable(visit, doc):
+    v = visit(doc)
+    for mode in ("light", "dark"):
+        ratios = v.contrast[mode]
+        assert "paragraph" in ratios or "heading" in ratios, f"{doc}: no text found in {mode} mode"
+        low = {k: r for k, r in ratios.items() if r < MIN_CONTRAST}
+        assert not low, f"{doc}: text contrast below {MIN_CONTRAST} in {mode} mode: {low} (see {shot_name(doc, mode)})"
+
+
+@page_params
+def test_page_size(site, doc):
+    total, parts = page_bytes(site, doc)
+    biggest = sorted(parts, key=lambda p: -p[1])[:3]
+    assert total < MAX_PAGE_BYTES, f"{doc}: {total / 1e6:.1f} MB (limit {MAX_PAGE_BYTES / 1e6:.0f} MB); largest: {biggest}"
+
+
+# --------------------------------------------------------------------------- chapters only
+
+
+@chapter_params
+def test_chapter_reader_buttons(visit, doc):
+    f = visit(doc).facts
+    repo = config()["repository"]["url"].rstrip("/")
+    owner_repo = urllib.parse.urlsplit(repo).path.strip("/")
+    b = f["buttons"]
+    assert b["source"] and b["source"].endswith(f"_sources/{doc}.md"), f"{doc}: no .md download: {b}"
+    assert b["notebook"] and b["notebook"].endswith(f"_sources/{doc}.ipynb"), f"{doc}: no .ipynb download: {b}"
+    assert b["repo_file"] and b["repo_file"].startswith(f"{repo}/blob/") and doc in b["repo_file"], b
+    launch = config()["launch_buttons"]
+    for name, base in (("Colab", launch["colab_url"]), ("Binder", launch["binderhub_url"])):
+        hits = [u for u in f["launch"] if u.startswith(base) and owner_repo in u and doc in u]
+        assert hits, f"{doc}: no {name} launch link to {owner_repo}/{doc}: {f['launch']}"
+
+
+@chapter_params
+def test_chapter_has_folded_exercises(visit, doc):
+    v = visit(doc)
+    assert v.facts["exercises"] >= 1, f"{doc}: no exercise"
+    assert v.facts["solutions"] >= 1, f"{doc}: no solution in a dropdown"
+    assert v.solution_hidden and all(v.solution_hidden), f"{doc}: solutions are not folded: {v.solution_hidden}"
+
+
+# --------------------------------------------------------------------------- the site as a whole
+
+
+def test_search_finds_the_tensors_chapter(context, server):
+    v = Visit(url=urllib.parse.urljoin(server, f"search.html?q={SEARCH_WORD}"))
+    page = open_page(context, v)
+    try:
+        page.goto(v.url, wait_until="load")
+        page.wait_for_selector("#search-results li", timeout=15000)
+        hrefs = page.eval_on_selector_all("#search-results li a", "els => els.map(a => a.href)")
+        page.screenshot(path=SCREENSHOTS / "search.png")
+    finally:
+        page.close()
+    assert any(f"{SEARCH_FINDS}.html" in h for h in hrefs), f"search for {SEARCH_WORD!r} found {hrefs}"
+    assert not v.external_requests and not v.console_errors, (v.external_requests, v.console_errors)
+
+
+def test_status_page_lists_every_chapter(visit, site):
+    """The status page has a row per chapter: passed, a run time, and each recorded number."""
+    visit("book/status")
+    text = (site / "book" / "status.html").read_text(encoding="utf-8")
+    for doc in CHAPTERS:
+        m = re.search(rf'<tr class="chapter-status-row[^"]*" id="status-{re.escape(Path(doc).name)}">(.*?)</tr>', text, re.S)
+        assert m, f"status page has no row for {doc}"
+        row = re.sub(r"<[^>]+>", " ", m.group(1))
+        assert "passed" in row, f"{doc}: status row says {row!r}"
+        assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d", row) and re.search(r"\s\d+\.\d\s", row), row
+        keys = re.findall(r"""helpers\.record\(\s*["']([^"']+)["']""", (ROOT / f"{doc}.md").read_text(encoding="utf-8"))
+        assert keys, f"{doc} publishes no checked number (helpers.record in its assert cell)"
+        for key in keys:
+            assert re.search(rf"{re.escape(key)}\s*=\s*[-+]?\d", row), f"status row of {doc} lacks {key}: {row!r}"
+
+
+def test_offline_math_assets_present(site):
+    assert (site / "_static" / "mathjax" / "tex-chtml.js").is_file(), "sphinx-mathjax-offline did not copy MathJax"
