@@ -40,6 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--hidden", type=int, default=256, help="hidden units of the MLP")
     parser.add_argument("--seed", type=int, default=0, help="seed for the weights and the shuffling")
     parser.add_argument("--log_every", type=int, default=20, help="steps between rank 0's log lines")
+    parser.add_argument("--dtype", default="float32", choices=["float32", "float64"],
+                        help="precision of the weights and the data (default float32)")
     return parser
 
 
@@ -63,7 +65,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.global_batch % world_size:
         raise SystemExit(f"--global_batch {args.global_batch} must divide by {world_size} processes")
     data = torch.load(args.data, weights_only=True)
-    dataset = TensorDataset(data["X"], data["y"])
+    dtype = getattr(torch, args.dtype)
+    dataset = TensorDataset(data["X"].to(dtype), data["y"])
     # Each process sees its own 1/world_size of every epoch's shuffled order.
     sampler = DistributedSampler(dataset, num_replicas=world_size, rank=rank, shuffle=True,
                                  seed=args.seed, drop_last=True)
@@ -71,7 +74,7 @@ def main(argv: list[str] | None = None) -> None:
                         drop_last=True)
 
     torch.manual_seed(args.seed)  # same initial weights everywhere (DDP also broadcasts rank 0's)
-    model = build_model(args.hidden).to(device)
+    model = build_model(args.hidden).to(device, dtype)
     model = DDP(model, device_ids=[device.index] if device.type == "cuda" else None)
     optimizer = torch.optim.SGD(model.parameters(), lr=args.lr)
     loss_fn = nn.CrossEntropyLoss()
