@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 import utils
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model_dir", required=True, type=Path,
-                        help="experiment folder holding params.json and the checkpoints")
+    parser = utils.experiment_parser(
+        __doc__, "experiment folder holding params.json and the checkpoints")
     parser.add_argument("--restore_file", default="best", choices=["best", "last"],
                         help="which checkpoint to evaluate (default: best)")
     parser.add_argument("--split", default="test", choices=["val", "test"],
@@ -44,10 +42,7 @@ def evaluate(model, batches, metrics: dict, device) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> dict[str, float]:
     args = build_parser().parse_args(argv)
-    try:
-        params = utils.load_params(args.model_dir)
-    except utils.ParamsError as exc:
-        sys.exit(f"error: {exc}")
+    params = utils.load_params_or_exit(args.model_dir)
 
     import helpers
     from model import data_loader, net

@@ -8,16 +8,13 @@ metrics_val_last.json into <model_dir>.
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
 import utils
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model_dir", required=True, type=Path,
-                        help="experiment folder holding params.json; results are written there")
+    parser = utils.experiment_parser(
+        __doc__, "experiment folder holding params.json; results are written there")
     parser.add_argument("--dataset", default="fashion", choices=["fashion", "digits"],
                         help="image data set (digits needs BOOK_DOWNLOAD=1 and internet)")
     return parser
@@ -41,10 +38,7 @@ def train_one_epoch(model, optimizer, batches, device) -> float:
 
 def main(argv: list[str] | None = None) -> dict[str, float]:
     args = build_parser().parse_args(argv)
-    try:
-        params = utils.load_params(args.model_dir)
-    except utils.ParamsError as exc:
-        sys.exit(f"error: {exc}")
+    params = utils.load_params_or_exit(args.model_dir)
 
     import torch
 

@@ -7,6 +7,7 @@ Only the standard library is imported at the top, so that the launcher scripts
 
 from __future__ import annotations
 
+import argparse
 import json
 import logging
 import math
@@ -77,6 +78,23 @@ def check_params(data: dict, schema: dict, source: str = "params") -> None:
     bad = [k for k in schema if k in MUST_BE_POSITIVE and not data[k] > 0]
     if bad:
         raise ParamsError(f"{source}: {', '.join(bad)} must be positive")
+
+
+def experiment_parser(doc: str, model_dir_help: str) -> argparse.ArgumentParser:
+    """A parser for a script that works on one experiment folder: its description is the first
+    line of the script's docstring ``doc``, and it has the required ``--model_dir`` option."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--model_dir", required=True, type=Path, help=model_dir_help)
+    return parser
+
+
+def load_params_or_exit(model_dir: str | Path) -> Params:
+    """``load_params`` for a script's ``main``: a missing or malformed file ends the script with
+    ``error: <what is wrong and how to fix it>`` on stderr and exit status 1, not a traceback."""
+    try:
+        return load_params(model_dir)
+    except ParamsError as exc:
+        raise SystemExit(f"error: {exc}") from None
 
 
 def _type_name(t: type | tuple[type, ...]) -> str:
