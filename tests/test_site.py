@@ -415,6 +415,19 @@ def page_bytes(site: Path, doc: str) -> tuple[int, list[tuple[str, int]]]:
     return sum(n for _, n in parts), parts
 
 
+RAW_TABLE = re.compile(r"<p>(\|[^<\n]*\|)\s*\n\|[\s:|\u2014\u2013-]+\|")
+
+
+def raw_markdown_tables(html: str) -> list[str]:
+    """Header rows of Markdown tables that reached the page as a paragraph of pipes.
+
+    MyST-NB renders a cell's Markdown output as CommonMark unless told otherwise, and CommonMark
+    has no tables: ``Markdown("| a | b |\\n|---|---|")`` then shows as text, its dashes turned
+    into em dashes by smart quotes.
+    """
+    return RAW_TABLE.findall(html)
+
+
 def source_headings(doc: str) -> list[str]:
     """Markdown headings of a page's source (outside code fences), as plain text."""
     src = ROOT / f"{doc}.md"
@@ -542,6 +555,19 @@ def test_page_size(site, doc):
     total, parts = page_bytes(site, doc)
     biggest = sorted(parts, key=lambda p: -p[1])[:3]
     assert total < MAX_PAGE_BYTES, f"{doc}: {total / 1e6:.1f} MB (limit {MAX_PAGE_BYTES / 1e6:.0f} MB); largest: {biggest}"
+
+
+@page_params
+def test_markdown_tables_render(site, doc):
+    raw = raw_markdown_tables((site / f"{doc}.html").read_text(encoding="utf-8"))
+    assert not raw, f"{doc}: Markdown tables shown as text, not as tables: {raw}"
+
+
+def test_raw_markdown_tables_are_caught():
+    rendered = "<table><tr><th>runtime</th></tr></table><pre>| a | b |\n|---|---|</pre>"
+    raw = "<p>| runtime | batch 1 (ms) |\n|\u2014|\u2014|\n| ONNX | 0.09 |</p>"
+    assert raw_markdown_tables(rendered) == []
+    assert raw_markdown_tables(raw) == ["| runtime | batch 1 (ms) |"]
 
 
 # --------------------------------------------------------------------------- chapters only
