@@ -4,7 +4,8 @@ Launch with torchrun, which starts the processes and gives each its RANK and WOR
 
     torchrun --standalone --nproc_per_node=2 ddp_train.py --data data.pt --out run/
 
-On a machine with GPUs each process drives one GPU and the backend is NCCL; on a CPU it is gloo.
+With a GPU for every process on a machine, each process drives one GPU and the backend is NCCL;
+otherwise (a CPU, or fewer GPUs than processes) the processes run on the CPU and talk through gloo.
 Several machines: run the same command on each with --nnodes=N --node_rank=i and a shared
 --rdzv_endpoint=host:port instead of --standalone.
 """
@@ -45,15 +46,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def pick_backend(n_gpus: int, procs_per_machine: int) -> str:
+    """``"nccl"`` when every process on this machine can have a GPU of its own, else ``"gloo"``.
+
+    NCCL refuses two processes on one GPU, so with fewer GPUs than processes (this chapter's two
+    processes on a one-GPU laptop, say) the job runs on the CPU with gloo instead.
+    """
+    return "nccl" if n_gpus >= procs_per_machine > 0 else "gloo"
+
+
 def setup() -> tuple[int, int, torch.device]:
     """Join the process group that torchrun described in the environment; pick this rank's device."""
     rank, world_size = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
     local_rank = int(os.environ.get("LOCAL_RANK", 0))  # the process's index on its own machine
-    if torch.cuda.is_available():
+    local_size = int(os.environ.get("LOCAL_WORLD_SIZE", world_size))  # processes on this machine
+    n_gpus = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    if pick_backend(n_gpus, local_size) == "nccl":
         device = torch.device("cuda", local_rank)
         torch.cuda.set_device(device)
         dist.init_process_group("nccl", device_id=device)  # GPUs talk through NCCL
     else:
+        if n_gpus and rank == 0:
+            print(f"{n_gpus} GPU(s) for {local_size} processes per machine: NCCL needs one GPU "
+                  "per process, so this job runs on the CPU with gloo", flush=True)
         device = torch.device("cpu")
         dist.init_process_group("gloo")                    # CPUs talk through gloo
     return rank, world_size, device
