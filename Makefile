@@ -21,10 +21,11 @@ help:
 
 ## book: the website, every chapter run with the full budget (cached between builds)
 book: setup
-	@# The execution cache keys on cell source only: a change in helpers/ or in the pinned
-	@# packages must re-run the chapters, so such a change clears the cache.
-	@if [ -d $(FULL) ] && [ -n "$$(find helpers requirements.txt -newer $(FULL)/.stamp 2>/dev/null | head -1)$$( [ -e $(FULL)/.stamp ] || echo new)" ]; then \
-	  echo "helpers/ or requirements.txt changed: clearing the execution cache"; rm -rf $(FULL)/_build/.jupyter_cache; fi
+	@# The execution cache keys on cell source only: a change in helpers/, in a script or
+	@# params.json that a chapter runs (notebooks/*/), or in the pinned packages must re-run
+	@# the chapters, so such a change clears the cache. Only sources count, not __pycache__.
+	@if [ -d $(FULL) ] && [ -n "$$(find helpers notebooks requirements.txt -newer $(FULL)/.stamp \( -name '*.py' -o -name '*.json' -o -name requirements.txt \) 2>/dev/null | head -1)$$( [ -e $(FULL)/.stamp ] || echo new)" ]; then \
+	  echo "helpers/, a chapter's script or requirements.txt changed: clearing the execution cache"; rm -rf $(FULL)/_build/.jupyter_cache; fi
 	mkdir -p $(FULL) && touch $(FULL)/.stamp
 	env -u BOOK_QUICK $(BIN)/jupyter-book build . --path-output $(FULL) $(JB_FLAGS)
 	@echo "Website: $(FULL)/_build/html/index.html"

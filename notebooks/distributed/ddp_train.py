@@ -60,7 +60,7 @@ def setup() -> tuple[int, int, torch.device]:
     rank, world_size = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
     local_rank = int(os.environ.get("LOCAL_RANK", 0))  # the process's index on its own machine
     local_size = int(os.environ.get("LOCAL_WORLD_SIZE", world_size))  # processes on this machine
-    n_gpus = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    n_gpus = torch.cuda.device_count()  # 0 without CUDA
     if pick_backend(n_gpus, local_size) == "nccl":
         device = torch.device("cuda", local_rank)
         torch.cuda.set_device(device)
@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> None:
         args.out.mkdir(parents=True, exist_ok=True)
         torch.save(model.module.state_dict(), args.out / "model.pt")
         summary = {"world_size": world_size, "steps": step, "train_seconds": seconds,
-                   "backend": dist.get_backend(), "log": log}
+                   "backend": dist.get_backend(), "device": str(device), "log": log}
         (args.out / "summary.json").write_text(json.dumps(summary, indent=2))
         print(f"{world_size} process(es), backend {dist.get_backend()}: {step} steps in {seconds:.2f} s")
     dist.barrier()  # nobody leaves before the checkpoint is written
