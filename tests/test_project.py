@@ -170,6 +170,15 @@ def test_scripts_fail_clearly_without_params(tmp_path, script):
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize("script", ["train.py", "evaluate.py"])
+def test_scripts_fail_clearly_on_malformed_params(tmp_path, script):
+    (tmp_path / "params.json").write_text('{"model": "cnn",\n}')
+    result = subprocess.run([sys.executable, str(PROJECT_DIR / script), "--model_dir", str(tmp_path)],
+                            capture_output=True, text=True)
+    assert result.returncode == 1 and "is not valid JSON" in result.stderr and "line 2" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_train_then_evaluate(tmp_path):
     folder = write_params(tmp_path / "exp", TINY)
     best = train.main(["--model_dir", str(folder)])
