@@ -53,7 +53,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
                  "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost"]
 MAX_PAGE_BYTES = 10_000_000                  # a page's HTML plus the images it embeds or links
 MIN_CONTRAST = 4.5                           # WCAG AA for body text
-SEARCH_WORD, SEARCH_FINDS = "autograd", "notebooks/02_tensors"
+SEARCH_WORD, SEARCH_FINDS = "autograd", "notebooks/01_tensors"
 
 
 def toc_pages(toc_file: Path = ROOT / "_toc.yml") -> list[str]:
