@@ -229,8 +229,10 @@ def test_chapter_runs_and_saves_in_jupyterlab(tmp_path):
             page.locator(".jp-Notebook .jp-Cell").first.scroll_into_view_if_needed()
             page.screenshot(path=shot)
         except BaseException:
-            page.screenshot(path=SCREENSHOTS / "lab-failure.png")
+            with contextlib.suppress(Exception):  # keep the test's own error, not the screenshot's
+                page.screenshot(path=SCREENSHOTS / "lab-failure.png")
             shutil.copy(log, SCREENSHOTS / "lab-failure.log")
+            print(f"JupyterLab test failed: see {SCREENSHOTS / 'lab-failure.png'} and lab-failure.log")
             raise
         finally:
             browser.close()
