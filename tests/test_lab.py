@@ -185,7 +185,7 @@ def test_chapter_runs_and_saves_in_jupyterlab(tmp_path):
     with jupyter_lab(project, tmp_path) as (base, token, log), sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.set_default_timeout(20_000)
+        page.set_default_timeout(BUDGET_S * 1000)  # each step; the whole test has WAIT_S
         try:
             times["server up"] = time.monotonic() - start
             page.goto(f"{base}lab?token={token}", wait_until="domcontentloaded")
