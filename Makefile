@@ -1,9 +1,10 @@
 # Hands-on PyTorch. The two commands (see README.md):
 #   make book   set everything up, run every chapter with the full budget, build the website
 #   make test   set everything up, run the unit tests, every chapter (quick budget) and a quick build
+#   make lab    set everything up and open the chapters in JupyterLab (BOOK_QUICK=1: quick budget)
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help book test quick check-site setup system-deps data clean
+.PHONY: help book test quick check-site lab setup system-deps data clean
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -18,6 +19,8 @@ help:
 	@echo "make test  - unit tests, every chapter as an nbval test, and a quick build of the site"
 	@echo "            checked in headless Chromium (tests/test_site.py)"
 	@echo "make check-site - the same browser test on the full website from make book"
+	@echo "make lab   - JupyterLab on 127.0.0.1: a chapter's .md opens as a notebook (double click);"
+	@echo "            full budget, or quick with make lab BOOK_QUICK=1; LAB_ARGS=--port=8890 adds options"
 
 ## book: the website, every chapter run with the full budget (cached between builds)
 book: setup
@@ -42,6 +45,12 @@ quick: setup
 ## check-site: the browser test (tests/test_site.py) on the full website `make book` built
 check-site: setup
 	BOOK_SITE=$(FULL)/_build/html $(BIN)/python -m pytest tests/test_site.py
+
+## lab: JupyterLab on the project (settings in book/lab/jupyter_lab_config.py); the kernel runs
+## the full budget unless BOOK_QUICK=1 is given, e.g. `make lab BOOK_QUICK=1`
+lab: setup
+	env $(if $(filter 1 true yes,$(BOOK_QUICK)),BOOK_QUICK=1,-u BOOK_QUICK) \
+	  $(BIN)/jupyter lab --config=book/lab/jupyter_lab_config.py $(LAB_ARGS)
 
 setup: $(INSTALLED) system-deps data
 

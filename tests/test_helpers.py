@@ -117,3 +117,16 @@ def test_record_returns_the_value_and_glues_it(monkeypatch):
     monkeypatch.setattr(myst_nb, "glue", lambda k, v, display: glued.update({k: (v, display)}))
     assert helpers.record("ch-metric", 0.5) == 0.5
     assert glued == {"ch-metric": (0.5, False)}
+
+
+def test_chapter_files_found_from_any_folder(tmp_path, monkeypatch):
+    """A chapter's companion folder is found from an empty folder (a downloaded notebook) in
+    the installed project, else beside the notebook; missing, the error says what to do."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "project").mkdir()  # an unrelated folder of the same name does not win
+    assert helpers.chapter_files("project") == (helpers.paths.PROJECT_ROOT / "notebooks" / "project").resolve()
+    assert (helpers.chapter_files("distributed") / "ddp_train.py").is_file()
+    (tmp_path / "extras").mkdir()
+    assert helpers.chapter_files("extras") == (tmp_path / "extras").resolve()
+    with pytest.raises(FileNotFoundError, match=r"notebooks/nowhere/ of the book's repository"):
+        helpers.chapter_files("nowhere")

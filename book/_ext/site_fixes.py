@@ -8,11 +8,16 @@ Each was found by the browser test (tests/test_site.py):
 - sphinx-thebe (loaded by Jupyter Book even without Thebe buttons) adds its inline
   ``const THEBE_JS_URL = ...`` script twice, and the second copy throws a SyntaxError on every
   page. Identical script entries are kept once.
+- sphinx-book-theme offers a chapter as ``.ipynb`` (the executed notebook, copied to
+  ``_sources``) only while a Colab/Binder launch button is configured. The book has none
+  (README.md says why), so the notebook download is offered here, the theme's way.
 """
 
 from __future__ import annotations
 
 import re
+import shutil
+from pathlib import Path
 from typing import Any
 
 from docutils import nodes
@@ -54,7 +59,21 @@ def dedupe_scripts(app: Sphinx, pagename: str, templatename: str, context: dict[
     scripts[:] = kept  # in place: handlers after this one (MathJax's) still add to this list
 
 
+def offer_notebook_download(app: Sphinx, pagename: str, templatename: str, context: dict[str, Any],
+                            doctree) -> None:
+    """Copy a text notebook's executed ``.ipynb`` to ``_sources`` for the download button."""
+    if not context.get("sourcename", "").endswith((".md", ".md.txt")) or context.get("ipynb_source"):
+        return
+    executed = Path(app.outdir).parent / "jupyter_execute" / f"{pagename}.ipynb"
+    if executed.is_file():
+        target = Path(app.outdir) / "_sources" / f"{pagename}.ipynb"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(executed, target)
+        context["ipynb_source"] = f"{pagename}.ipynb"  # the theme's header buttons read this
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     app.add_post_transform(DropAnimationCdnLink)
     app.connect("html-page-context", dedupe_scripts, priority=100)
+    app.connect("html-page-context", offer_notebook_download, priority=500)  # before the theme's (501)
     return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}
