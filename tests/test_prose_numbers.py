@@ -50,7 +50,14 @@ PROSE_DIRECTIVES = {"note", "warning", "tip", "admonition", "important", "cautio
 
 # Known typed numbers in chapters another change is fixing (path relative to the root ->
 # the numbers as the test reports them). Reported, not failed; remove entries as fixes land.
-PENDING: dict[str, set[str]] = {}
+PENDING: dict[str, set[str]] = {
+    "notebooks/12_cnn.md": {"about 98"},
+    "notebooks/13_lstm.md": {"about 95"},
+    "notebooks/17_autoencoder.md": {"about 0.021", "0.02"},
+    "notebooks/18_dqn.md": {"99.3"},
+    "notebooks/21_project.md": {"89%", "86%", "0.8728", "0.8729"},
+    "book/intro.md": {"0.91", "about 17", "17 minutes", "82 seconds"},
+}
 
 NUM = r"\d[\d,]*(?:\.\d+)?"
 PATTERNS = {
