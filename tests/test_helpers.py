@@ -59,7 +59,20 @@ def test_accuracy_and_predict_in_batches():
     y = torch.tensor([0, 1, 0, 0])
     assert helpers.accuracy(model, X, y, batch_size=3) == 0.75
     assert torch.allclose(helpers.predict(model, X, batch_size=1), model(X))
-    assert not model.training
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_predict_and_accuracy_evaluate_in_eval_mode_and_restore_the_mode(training):
+    model = nn.Sequential(nn.Linear(4, 8), nn.Dropout(0.5), nn.Linear(8, 2))
+    model.train(training)
+    modes = []
+    model[1].register_forward_hook(lambda module, inputs, output: modes.append(module.training))
+    X, y = torch.randn(6, 4), torch.tensor([0, 1, 0, 1, 0, 1])
+    first = helpers.predict(model, X)
+    assert torch.equal(first, helpers.predict(model, X)), "dropout must be off while predicting"
+    helpers.accuracy(model, X, y, batch_size=4)
+    assert modes and not any(modes), "every forward pass ran in eval mode"
+    assert model.training is training and all(m.training is training for m in model.modules())
 
 
 def test_progress_counts_everything(capsys):
