@@ -122,6 +122,21 @@ def test_checkpoints_round_trip_and_missing(tmp_path):
         utils.load_checkpoint(tmp_path / "best.pt", other)
 
 
+def test_a_failed_save_leaves_the_old_checkpoint(tmp_path, monkeypatch):
+    model = torch.nn.Linear(2, 2)
+    utils.save_checkpoint({"epoch": 1, "model": model.state_dict()}, tmp_path, is_best=True)
+    before = listing(tmp_path)
+
+    def full_disk(obj, path):
+        Path(path).write_bytes(b"PK\x03\x04 half")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(torch, "save", full_disk)
+    with pytest.raises(OSError, match="No space left"):
+        utils.save_checkpoint({"epoch": 2, "model": model.state_dict()}, tmp_path, is_best=True)
+    assert listing(tmp_path) == before  # epoch 1 intact, no .part file
+
+
 def test_set_logger_writes_the_file_and_switches(tmp_path):
     utils.set_logger(tmp_path / "one.log").info("first")
     logger = utils.set_logger(tmp_path / "two.log")
@@ -314,6 +329,15 @@ def test_model_dir_that_is_a_file(tmp_path, capsys, main):
     assert message == (f"error: --model_dir {params} is a file, not a folder: pass the experiment "
                        "folder that holds params.json")
     assert listing(tmp_path) == {"params.json": json.dumps(TINY).encode()}
+
+
+def test_train_cannot_write_its_log(tmp_path, capsys):
+    folder = write_params(tmp_path, TINY)
+    (folder / "train.log").mkdir()  # as good as a read-only folder, and root cannot ignore it
+    message = run_main(train.main, ["--model_dir", str(folder)], capsys)
+    assert message == (f"error: could not write {folder / 'train.log'} (Is a directory): check "
+                       "that the folder is writable and the disk has space")
+    assert listing(folder) == {"params.json": json.dumps(TINY).encode()}
 
 
 def test_train_asks_for_more_images_than_exist(tmp_path, capsys):

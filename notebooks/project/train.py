@@ -48,10 +48,10 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
 
     generator = helpers.seed_everything(params.seed)
     device = helpers.pick_device()
-    with utils.exit_on(ValueError, helpers.DataError):  # bad model name, no data
+    with utils.exit_on(ValueError, OSError, helpers.DataError):  # one line, no traceback
         model = net.build_model(params).to(device)
         splits = data_loader.load_splits(params, args.dataset)
-    logger = utils.set_logger(args.model_dir / "train.log")  # first file written
+        logger = utils.set_logger(args.model_dir / "train.log")  # first file written
     optimizer = torch.optim.Adam(model.parameters(), lr=params.learning_rate)
     logger.info(f"{args.model_dir.name}: {params.model}, lr {params.learning_rate}, "
                 f"{len(splits['train'][0])} training images, device {device}")

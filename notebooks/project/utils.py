@@ -12,6 +12,7 @@ import contextlib
 import json
 import logging
 import math
+import os
 from pathlib import Path
 from typing import Any
 
@@ -111,7 +112,11 @@ def exit_on(*errors: type[BaseException]):
     try:
         yield
     except errors as exc:
-        raise SystemExit("error: " + " ".join(str(exc).split())) from None
+        text = str(exc)
+        if isinstance(exc, OSError) and exc.filename:  # a file the script could not write
+            text = (f"could not write {exc.filename} ({exc.strerror}): check that the folder "
+                    "is writable and the disk has space")
+        raise SystemExit("error: " + " ".join(text.split())) from None
 
 
 def _type_name(t: type | tuple[type, ...]) -> str:
@@ -154,13 +159,21 @@ def save_dict_to_json(d: dict[str, float], path: str | Path) -> None:
 
 
 def save_checkpoint(state: dict, model_dir: str | Path, is_best: bool) -> None:
-    """Save ``state`` (state_dicts, epoch) as ``last.pt``, and also as ``best.pt`` when ``is_best``."""
+    """Save ``state`` (state_dicts, epoch) as ``last.pt``, and also as ``best.pt`` when ``is_best``.
+
+    Each file is written under a temporary name and renamed when complete, so a full disk or an
+    interrupt never leaves a half-written checkpoint under the name evaluate.py reads.
+    """
     import torch
 
     model_dir = Path(model_dir)
-    torch.save(state, model_dir / "last.pt")
-    if is_best:
-        torch.save(state, model_dir / "best.pt")
+    for name in ["last.pt", "best.pt"] if is_best else ["last.pt"]:
+        partial = model_dir / f"{name}.part"
+        try:
+            torch.save(state, partial)
+            os.replace(partial, model_dir / name)
+        finally:
+            partial.unlink(missing_ok=True)
 
 
 def load_checkpoint(path: str | Path, model, optimizer=None) -> dict:
