@@ -10,7 +10,8 @@ What is verified, and what is not:
 
 - Every image and label ``load_images`` returns was decompressed, in the same call, from archive
   bytes whose MD5 is in the list below (torchvision's own, or Debian's re-packaging). Nothing
-  else on disk is read: no unpacked file, no stamp, no cache.
+  else on disk is read: no unpacked file, no cache, no ``*.sha256`` stamp (older versions of
+  this module trusted such a stamp; a stamp changed together with its file went unnoticed).
 - ``prepare`` also unpacks the archives for code that reads the data root with torchvision
   itself (the DataLoader chapter); an unpacked file is compared byte for byte with its verified
   archive on every ``prepare`` and rewritten when it differs. Files changed after ``prepare``
@@ -18,9 +19,9 @@ What is verified, and what is not:
 - torchvision reads ``<root>/<Dataset>/processed/{training,test}.pt`` (an old layout) in
   preference to the raw files, unchecked: ``load_images`` and ``prepare`` refuse a data root
   that holds them, with the command that removes them.
-- Not verified: the MD5 list itself (it is code, reviewed with the code). MD5 is no defence
-  against a forger who makes their own colliding pair, but nobody can make a file that matches
-  these existing MD5s.
+- Not verified: the MD5 list itself (it is code, reviewed with the code). MD5 collisions can
+  be made for a pair of files crafted together, but no known attack makes a new file that
+  matches a given MD5, such as these of files published years ago.
 
 Every file written here (a copy, a download, an unpacked file) goes to a unique temporary file
 in the same folder first and is renamed into place only when complete, so an interrupted run,
@@ -33,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import gzip
 import hashlib
 import http.client
@@ -173,8 +175,11 @@ def _missing_message(spec: DatasetSpec, raw: Path, missing: list[str]) -> str:
 
 
 def _cannot_write(path: Path, exc: OSError) -> DataError:
-    return DataError(f"could not write {path} ({exc.strerror or exc}). To fix it, free some space "
-                     "or make the folder writable, or point BOOK_DATA at a folder that is.")
+    fix = {errno.ENOSPC: "free some space", errno.EDQUOT: "free some space",
+           errno.EROFS: "make the folder writable", errno.EACCES: "make the folder writable",
+           errno.EPERM: "make the folder writable"}.get(exc.errno, "check that folder")
+    return DataError(f"could not write {path} ({exc.strerror or exc}). To fix it, {fix}, or "
+                     "point BOOK_DATA at another folder.")
 
 
 def _write_atomically(target: Path, content: bytes) -> None:
@@ -296,15 +301,17 @@ def _verified_contents(spec: DatasetSpec, root: Path, download: bool,
     if missing:
         _download(spec, raw, missing)
         sources.update({name: raw / name for name in missing})
+    packed = {name: _read_verified(path, spec, name) for name, path in sources.items()}
     contents = {}
     for name, path in sources.items():
-        packed = _read_verified(path, spec, name)
-        if copy_system and path != raw / name:
-            _write_atomically(raw / name, packed)
         try:
-            contents[name] = gzip.decompress(packed)
+            contents[name] = gzip.decompress(packed[name])
         except (OSError, EOFError, zlib.error) as exc:  # not for a listed MD5, but say so if so
             raise DataError(f"{path} could not be unpacked ({exc}).") from None
+    if copy_system:  # only once every archive has passed: a failure writes nothing
+        for name, path in sources.items():
+            if path != raw / name:
+                _write_atomically(raw / name, packed[name])
     return contents
 
 

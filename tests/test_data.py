@@ -255,8 +255,7 @@ def test_a_full_disk_leaves_no_partial_file(tiny_digits, monkeypatch):
         data.prepare("digits", root=root)
     target = root / "MNIST" / "raw" / "train-images-idx3-ubyte"
     assert str(err.value) == (f"could not write {target} (No space left on device). To fix it, "
-                              "free some space or make the folder writable, or point BOOK_DATA "
-                              "at a folder that is.")
+                              "free some space, or point BOOK_DATA at another folder.")
     assert _listing(root) == before
 
 
@@ -406,3 +405,30 @@ def test_python_m_helpers_prints_the_error_line_and_exits_1(tmp_path):
     assert result.returncode == 1 and result.stdout == ""
     assert result.stderr.startswith("error: MNIST digits is not on this machine")
     assert result.stderr.count("\n") == 1 and list(tmp_path.iterdir()) == []
+
+
+def test_two_preparations_at_once_leave_complete_files(tiny_digits):
+    """Two runs preparing one data root at the same time (threads here; processes in the notes)."""
+    root, arrays = tiny_digits
+    errors = []
+
+    def work():
+        try:
+            for _ in range(5):
+                data.prepare("digits", root=root)
+                for f in (root / "MNIST" / "raw").glob("*-ubyte"):
+                    f.unlink(missing_ok=True)  # so that every round unpacks again
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    data.prepare("digits", root=root)
+    raw = root / "MNIST" / "raw"
+    assert not list(raw.glob("*.part"))
+    for name in arrays:
+        assert (raw / name.removesuffix(".gz")).read_bytes() == gzip.decompress((raw / name).read_bytes())
