@@ -70,3 +70,10 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector):
 def pytest_configure(config: pytest.Config) -> None:
     # Notebooks run under the quick budget in tests; the kernel inherits this environment.
     os.environ.setdefault("BOOK_QUICK", "1")
+    # A BOOK_* variable with a value the book does not accept stops the run before it starts.
+    from helpers import settings
+
+    try:
+        settings.check()
+    except settings.SettingError as exc:
+        raise pytest.UsageError(str(exc)) from None

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-import os
 import random
 
 import numpy as np
 import torch
 
+from helpers import settings
+
 QUICK_ENV = "BOOK_QUICK"
 
 
 def is_quick() -> bool:
-    """True when ``BOOK_QUICK=1``: chapters then run their small, test-sized budget."""
-    return os.environ.get(QUICK_ENV, "0").strip().lower() in {"1", "true", "yes"}
+    """True when ``BOOK_QUICK=1``: chapters then run their small, test-sized budget.
+
+    ``0``, empty or unset mean the full budget; any other value is an error (helpers.settings).
+    """
+    return settings.switch(QUICK_ENV)
 
 
 def seed_everything(seed: int = 0) -> torch.Generator:

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import errno
+import functools
 import gzip
 import hashlib
-import shutil
+import os
+import socket
 import struct
+import subprocess
+import sys
+import threading
+import time
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.error import URLError
 
 import numpy as np
 import pytest
@@ -42,6 +50,11 @@ def tiny_digits(tmp_path, monkeypatch):
     spec = dataclasses.replace(data.DATASETS["digits"], archives=md5s)
     monkeypatch.setitem(data.DATASETS, "digits", spec)
     return tmp_path, arrays
+
+
+def _listing(root: Path) -> dict[str, bytes]:
+    """Every file under ``root`` with its content: to show that nothing was written."""
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 @pytest.fixture
@@ -82,22 +95,21 @@ def test_missing_data_offline_names_the_package_and_the_switch(tmp_path, no_syst
 
 
 def test_missing_digits_offline_suggests_fashion(tmp_path):
-    with pytest.raises(DataError, match="(?s)MNIST digits is not on this machine.*use 'fashion'"):
+    with pytest.raises(DataError, match="MNIST digits is not on this machine.*use the offline default 'fashion'"):
         data.prepare("digits", root=tmp_path, download=False)
 
 
 def test_no_network_is_a_clear_error(tmp_path, no_system_copy, monkeypatch):
-    class Offline:
-        resources = data.datasets.FashionMNIST.resources
-        __name__ = "FashionMNIST"
-
-        def __init__(self, *args, **kwargs):
-            raise URLError("[Errno -3] Temporary failure in name resolution")
-
-    spec = dataclasses.replace(data.DATASETS["fashion"], tv_class=Offline)
-    monkeypatch.setitem(data.DATASETS, "fashion", spec)
-    with pytest.raises(DataError, match="(?s)Downloading Fashion-MNIST failed.*offline.*dataset-fashion-mnist"):
+    spec = dataclasses.replace(data.DATASETS["fashion"], mirrors=("http://127.0.0.1:1/",))
+    monkeypatch.setitem(data.DATASETS, "fashion", spec)  # port 1: connection refused
+    with pytest.raises(DataError) as err:
         data.prepare("fashion", root=tmp_path, download=True)
+    msg = str(err.value)
+    assert msg.startswith("Downloading Fashion-MNIST failed (http://127.0.0.1:1/train-images")
+    assert "Connection refused" in msg and "\n" not in msg
+    assert msg.endswith("Without internet, install Debian's package (sudo apt-get install "
+                        f"dataset-fashion-mnist) or copy the 4 .gz files into {tmp_path}/FashionMNIST/raw.")
+    assert list(tmp_path.rglob("*")) == []
 
 
 def test_download_switch_reads_the_environment(monkeypatch):
@@ -110,17 +122,23 @@ def test_download_switch_reads_the_environment(monkeypatch):
 def test_corrupt_archive_is_refused_with_the_fix(tiny_digits):
     root, _ = tiny_digits
     archive = root / "MNIST" / "raw" / "train-images-idx3-ubyte.gz"
-    archive.write_bytes(archive.read_bytes()[:100])  # a truncated download
-    with pytest.raises(DataError, match=f"(?s)corrupt or incomplete.*rm {archive}"):
-        data.load_images("digits", root=root)
+    archive.write_bytes(archive.read_bytes()[:100])  # a truncated download or copy
+    before = _listing(root)
+    for load in (data.load_images, data.prepare):
+        with pytest.raises(DataError, match=f"corrupt or incomplete.*To fix it, delete it and run "
+                                            f"again, so that it is fetched afresh: rm {archive}.$"):
+            load("digits", root=root)
+    assert _listing(root) == before  # nothing unpacked from the bad archive, nothing else written
 
 
-def test_corrupt_unpacked_file_is_unpacked_again(tiny_digits):
-    root, _ = tiny_digits
+def test_a_changed_unpacked_file_is_never_used_and_prepare_restores_it(tiny_digits):
+    root, arrays = tiny_digits
     data.prepare("digits", root=root)
     unpacked = root / "MNIST" / "raw" / "train-labels-idx1-ubyte"
     good = unpacked.read_bytes()
-    unpacked.write_bytes(good[:-3] + b"zzz")
+    unpacked.write_bytes(good[:-3] + b"\x09\x09\x09")  # changed labels, same size
+    (unpacked.parent / (unpacked.name + ".sha256")).write_text("anything\n")  # a forged stamp
+    assert data.load_images("digits", root=root).y_train.tolist() == list(np.arange(20) % 10)
     data.prepare("digits", root=root)
     assert unpacked.read_bytes() == good
 
@@ -138,7 +156,11 @@ def test_fashion_from_the_system_package(tmp_path):
     d = data.load_images("fashion", n_train=64, n_test=32, root=tmp_path)
     assert d.X_train.shape == (64, 1, 28, 28) and d.y_train.max() <= 9
     assert d.classes[0] == "T-shirt/top" and len(d.classes) == 10
+    assert list(tmp_path.iterdir()) == []  # read in place: a read-only data root works
+    data.prepare("fashion", root=tmp_path)  # copies and unpacks, for torchvision's own reader
+    tv = data.datasets.FashionMNIST(str(tmp_path), train=False)
     full = data.load_images("fashion", root=tmp_path)  # now from the copy under tmp_path
+    assert torch.equal(tv.data[:5].unsqueeze(1).float() / 255, full.X_test[:5])
     assert len(full.X_train) == 60_000 and len(full.X_test) == 10_000
     assert torch.bincount(full.y_test).tolist() == [1000] * 10
 
@@ -154,3 +176,259 @@ def test_batches_cover_every_sample_once():
 def test_cli_reports_errors_without_a_traceback(capsys):
     with pytest.raises(SystemExit, match="error: Unknown data set 'nope'"):
         data.main(["nope"])
+
+
+# --------------------------------------------------------------- files nothing has verified
+
+
+def test_stale_processed_files_are_refused(tiny_digits):
+    """torchvision reads <root>/MNIST/processed/{training,test}.pt before the raw files, unchecked."""
+    root, _ = tiny_digits
+    processed = root / "MNIST" / "processed"
+    processed.mkdir()
+    planted = (torch.zeros(3, 28, 28, dtype=torch.uint8), torch.full((3,), 7))
+    for name in ("training.pt", "test.pt"):
+        torch.save(planted, processed / name)
+    assert data.datasets.MNIST(str(root)).targets.tolist() == [7, 7, 7]  # the threat is real
+    before = _listing(root)
+    for load in (data.load_images, data.prepare):
+        with pytest.raises(DataError) as err:
+            load("digits", root=root)
+        assert str(err.value) == (
+            f"{processed} holds training.pt and test.pt from an older torchvision, which "
+            "torchvision reads instead of the checked archives and nothing verifies. To fix it, "
+            f"delete that folder and run again: rm -r {processed}")
+    assert _listing(root) == before
+    (processed / "training.pt").unlink()  # one of the two is refused as well
+    with pytest.raises(DataError, match="holds test.pt from an older torchvision"):
+        data.load_images("digits", root=root)
+
+
+def test_damaged_system_copy_says_reinstall(tmp_path, tiny_digits, monkeypatch):
+    root, _ = tiny_digits
+    system = tmp_path / "usr-share"
+    system.mkdir()
+    archive = root / "MNIST" / "raw" / "t10k-labels-idx1-ubyte.gz"
+    (system / archive.name).write_bytes(archive.read_bytes()[:-4])  # a half-written package file
+    archive.unlink()
+    spec = dataclasses.replace(data.DATASETS["digits"], system_dir=system, system_package="pkg")
+    monkeypatch.setitem(data.DATASETS, "digits", spec)
+    before = _listing(root)
+    with pytest.raises(DataError, match=f"^{system / archive.name} is corrupt or incomplete.*"
+                                        "To fix it, reinstall Debian's package: sudo apt-get "
+                                        "install --reinstall pkg.$"):
+        data.prepare("digits", root=root)
+    assert _listing(root) == before  # no copy of the damaged file, nothing unpacked
+
+
+def test_not_an_idx_file_is_refused():
+    with pytest.raises(DataError, match="not an IDX file"):
+        data._parse_idx(b"<html>", 3, "x")
+    with pytest.raises(DataError, match="header says"):
+        data._parse_idx(bytes([0, 0, 8, 1, 0, 0, 0, 5, 1, 2]), 1, "x")
+
+
+# ------------------------------------------------------------------- writing and downloading
+
+
+def test_a_full_disk_leaves_no_partial_file(tiny_digits, monkeypatch):
+    root, _ = tiny_digits
+    before = _listing(root)
+    real_fdopen = os.fdopen
+
+    class FullDisk:
+        def __init__(self, fd, mode):
+            self.f = real_fdopen(fd, mode)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.f.close()
+
+        def write(self, content):
+            self.f.write(content[:100])
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(data.os, "fdopen", FullDisk)
+    with pytest.raises(DataError) as err:
+        data.prepare("digits", root=root)
+    target = root / "MNIST" / "raw" / "train-images-idx3-ubyte"
+    assert str(err.value) == (f"could not write {target} (No space left on device). To fix it, "
+                              "free some space, or point BOOK_DATA at another folder.")
+    assert _listing(root) == before
+
+
+@pytest.fixture
+def digits_mirror(tmp_path, monkeypatch):
+    """A tiny digits set, its archives only on a local mirror; the data root is still empty."""
+    files = tmp_path / "mirror"
+    files.mkdir()
+    rng = np.random.default_rng(1)
+    arrays = {"train-images-idx3-ubyte.gz": rng.integers(0, 256, (6, 28, 28)),
+              "train-labels-idx1-ubyte.gz": np.arange(6),
+              "t10k-images-idx3-ubyte.gz": rng.integers(0, 256, (2, 28, 28)),
+              "t10k-labels-idx1-ubyte.gz": np.arange(2)}
+    md5s = {name: frozenset({_write_idx_gz(files / name, a)}) for name, a in arrays.items()}
+    monkeypatch.setenv("no_proxy", "127.0.0.1")
+    monkeypatch.setattr(data, "STALL_SECONDS", 0.5)
+    root = tmp_path / "root"
+    root.mkdir()
+
+    def use(url: str) -> None:
+        spec = dataclasses.replace(data.DATASETS["digits"], archives=md5s, mirrors=(url,))
+        monkeypatch.setitem(data.DATASETS, "digits", spec)
+
+    return root, files, use
+
+
+@contextlib.contextmanager
+def _http_server(handler):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class _Quiet(SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+def test_download_from_a_mirror_writes_only_complete_files(digits_mirror):
+    root, files, use = digits_mirror
+    with _http_server(functools.partial(_Quiet, directory=str(files))) as url:
+        use(url)
+        d = data.load_images("digits", root=root, download=True)
+    assert d.y_train.tolist() == list(range(6))
+    raw = root / "MNIST" / "raw"
+    assert sorted(p.name for p in raw.iterdir()) == sorted(p.name for p in files.iterdir())
+
+
+def test_a_stalled_download_ends_in_bounded_time_and_writes_nothing(digits_mirror):
+    """A server that accepts the connection and never answers (the kernel accepts for it)."""
+    root, _, use = digits_mirror
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        use(f"http://127.0.0.1:{silent.getsockname()[1]}/")
+        start = time.monotonic()
+        with pytest.raises(DataError) as err:
+            data.load_images("digits", root=root, download=True)
+        seconds = time.monotonic() - start
+    assert seconds < 5
+    msg = str(err.value)
+    assert msg.startswith("Downloading MNIST digits failed (http://127.0.0.1:")
+    assert "train-images-idx3-ubyte.gz: no answer for 0.5 s). Is this machine offline?" in msg
+    assert msg.endswith(f"Without internet, copy the 4 .gz files into {root}/MNIST/raw or use "
+                        "the offline default 'fashion' instead.")
+    assert _listing(root) == {}
+
+
+class _Partial(_Quiet):
+    """Sends the headers and the first bytes of a file, then nothing more."""
+
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Length", "100000")
+        self.end_headers()
+        self.wfile.write(b"\x1f\x8b" + bytes(998))
+        self.wfile.flush()
+        time.sleep(3)
+
+
+class _WrongFile(_Quiet):
+    """Sends a whole file, but not the one asked for (a captive portal's page)."""
+
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Length", "6")
+        self.end_headers()
+        self.wfile.write(b"<html>")
+
+
+@pytest.mark.parametrize("handler, reason", [
+    (_Partial, "no answer for 0.5 s"),
+    (_WrongFile, "received 6 bytes with MD5 .*, not the expected file"),
+])
+def test_a_broken_download_leaves_no_file_behind(digits_mirror, handler, reason):
+    root, _, use = digits_mirror
+    with _http_server(handler) as url:
+        use(url)
+        with pytest.raises(DataError, match=f"Downloading MNIST digits failed .*{reason}"):
+            data.load_images("digits", root=root, download=True)
+        assert _listing(root) == {}  # no half-written archive that a later run could trust
+
+
+# ------------------------------------------------------------------------------ command line
+
+
+@pytest.mark.parametrize("name", list(data.DATASETS))
+def test_every_missing_data_message_is_one_english_line(tmp_path, no_system_copy, name):
+    with pytest.raises(DataError) as err:
+        data.prepare(name, root=tmp_path, download=False)
+    msg = str(err.value)
+    assert "\n" not in msg and "To fix it, or" not in msg
+    expected = {
+        "fashion": "To fix it, install Debian's package (sudo apt-get install dataset-fashion-mnist), "
+                   f"copy the 4 .gz files into {tmp_path}/FashionMNIST/raw, or allow the download "
+                   "where there is internet (export BOOK_DOWNLOAD=1).",
+        "digits": f"To fix it, copy the 4 .gz files into {tmp_path}/MNIST/raw, allow the download "
+                  "where there is internet (export BOOK_DOWNLOAD=1), or use the offline default "
+                  "'fashion' instead.",
+    }[name]
+    assert msg.endswith(expected)
+
+
+@pytest.mark.parametrize("args, env, start", [
+    (["digits"], {}, "error: MNIST digits is not on this machine (missing train-images-idx3-ubyte.gz"),
+    (["nope"], {}, "error: Unknown data set 'nope'. Choose one of: 'fashion', 'digits'."),
+    (["digits"], {"BOOK_DOWNLOAD": "on"}, "error: BOOK_DOWNLOAD='on' is not a value the book accepts"),
+])
+def test_cli_ends_each_failure_with_one_line(tmp_path, monkeypatch, args, env, start):
+    monkeypatch.setenv("BOOK_DATA", str(tmp_path))
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(SystemExit) as exit_:
+        data.main(args)
+    assert str(exit_.value.code).startswith(start) and "\n" not in str(exit_.value.code)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_python_m_helpers_prints_the_error_line_and_exits_1(tmp_path):
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("BOOK_")}
+    result = subprocess.run([sys.executable, "-m", "helpers", "digits"], capture_output=True,
+                            text=True, env={**clean, "BOOK_DATA": str(tmp_path)}, timeout=300)
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr.startswith("error: MNIST digits is not on this machine")
+    assert result.stderr.count("\n") == 1 and list(tmp_path.iterdir()) == []
+
+
+def test_two_preparations_at_once_leave_complete_files(tiny_digits):
+    """Two runs preparing one data root at the same time (threads here; processes in the notes)."""
+    root, arrays = tiny_digits
+    errors = []
+
+    def work():
+        try:
+            for _ in range(5):
+                data.prepare("digits", root=root)
+                for f in (root / "MNIST" / "raw").glob("*-ubyte"):
+                    f.unlink(missing_ok=True)  # so that every round unpacks again
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    data.prepare("digits", root=root)
+    raw = root / "MNIST" / "raw"
+    assert not list(raw.glob("*.part"))
+    for name in arrays:
+        assert (raw / name.removesuffix(".gz")).read_bytes() == gzip.decompress((raw / name).read_bytes())

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import argparse
+import dataclasses
 import json
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
 import torch
+
+import helpers
+from helpers import data as helpers_data
 
 PROJECT_DIR = Path(__file__).resolve().parents[1] / "notebooks" / "project"
 sys.path.insert(0, str(PROJECT_DIR))
@@ -23,6 +29,11 @@ from model import data_loader, net  # noqa: E402
 TINY = {"model": "mlp", "learning_rate": 0.01, "batch_size": 32, "num_epochs": 2,
         "n_train": 64, "n_val": 32, "n_test": 32, "seed": 0}
 SCRIPTS = ["train.py", "evaluate.py", "search_hyperparams.py", "synthesize_results.py"]
+
+
+def listing(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder`` with its content: to show that a failed run wrote nothing."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def write_params(folder: Path, params: dict | str) -> Path:
@@ -107,8 +118,23 @@ def test_checkpoints_round_trip_and_missing(tmp_path):
     assert (tmp_path / "last.pt").exists() and not (tmp_path / "best.pt").exists()
     state = utils.load_checkpoint(tmp_path / "last.pt", other, torch.optim.Adam(other.parameters()))
     assert state["epoch"] == 1 and torch.equal(other.weight, model.weight)
-    with pytest.raises(FileNotFoundError, match="train first"):
+    with pytest.raises(utils.CheckpointError, match="train first"):
         utils.load_checkpoint(tmp_path / "best.pt", other)
+
+
+def test_a_failed_save_leaves_the_old_checkpoint(tmp_path, monkeypatch):
+    model = torch.nn.Linear(2, 2)
+    utils.save_checkpoint({"epoch": 1, "model": model.state_dict()}, tmp_path, is_best=True)
+    before = listing(tmp_path)
+
+    def full_disk(obj, path):
+        Path(path).write_bytes(b"PK\x03\x04 half")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(torch, "save", full_disk)
+    with pytest.raises(OSError, match="No space left"):
+        utils.save_checkpoint({"epoch": 2, "model": model.state_dict()}, tmp_path, is_best=True)
+    assert listing(tmp_path) == before  # epoch 1 intact, no .part file
 
 
 def test_set_logger_writes_the_file_and_switches(tmp_path):
@@ -190,10 +216,135 @@ def test_train_then_evaluate(tmp_path):
     assert (folder / "metrics_val_best.json").exists()
 
 
-def test_evaluate_without_checkpoint_fails_clearly(tmp_path):
+# What passes the params.json check and fails later: one line "error: ...", exit status 1,
+# nothing written. In-process (SystemExit's message is what Python prints to stderr); one
+# test runs a script as a process to show the whole path.
+
+
+def checkpoint(path: Path, model: torch.nn.Module, **extra) -> Path:
+    torch.save({"epoch": 1, "model": model.state_dict(), **extra}, path)
+    return path
+
+
+def _unsafe(path: Path) -> None:  # a pickle weights_only refuses: it could run code
+    checkpoint(path, net.mlp(), args=argparse.Namespace(lr=0.1))
+
+
+def _truncated(path: Path) -> None:
+    checkpoint(path, net.mlp())
+    path.write_bytes(path.read_bytes()[:1000])
+
+
+def _other_zip(path: Path) -> None:
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("notes.txt", "not a checkpoint")
+
+
+BAD_CHECKPOINTS = {
+    "missing": (lambda p: None, "no checkpoint at {p}: train first"),
+    "text": (lambda p: p.write_text("hello"), "{p} is not a checkpoint torch.load can read"),
+    "empty": (lambda p: p.write_bytes(b""), "{p} is not a checkpoint torch.load can read"),
+    "truncated": (_truncated, "{p} is not a checkpoint torch.load can read"),
+    "zip": (_other_zip, "{p} is not a checkpoint torch.load can read"),
+    "unsafe": (_unsafe, "{p} holds Python objects besides tensors"),
+    "tensor": (lambda p: torch.save(torch.zeros(3), p), "{p} is not one of this project's checkpoints"),
+    "other network": (lambda p: checkpoint(p, helpers.CNN()),
+                      "{p} holds the weights of another network than the one params.json names"),
+}
+
+
+def run_main(main, argv: list[str], capsys) -> str:
+    """The one-line message a failing script ends with; its stdout and stderr must be empty."""
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    message = exit_.value.code
+    out = capsys.readouterr()
+    assert isinstance(message, str) and message.startswith("error: ") and "\n" not in message
+    assert "weights_only" not in message + out.out + out.err and "Traceback" not in out.err
+    return message
+
+
+@pytest.mark.parametrize("case", BAD_CHECKPOINTS)
+def test_evaluate_refuses_a_bad_checkpoint_in_one_line(tmp_path, capsys, case):
+    folder = write_params(tmp_path, TINY)  # an mlp
+    plant, expected = BAD_CHECKPOINTS[case]
+    plant(folder / "best.pt")
+    before = listing(folder)
+    message = run_main(evaluate.main, ["--model_dir", str(folder)], capsys)
+    assert message.startswith("error: " + expected.format(p=folder / "best.pt"))
+    assert listing(folder) == before
+
+
+def test_evaluate_ends_in_one_line_as_a_process(tmp_path):
     folder = write_params(tmp_path, TINY)
-    with pytest.raises(SystemExit, match="no checkpoint.*train first"):
-        evaluate.main(["--model_dir", str(folder)])
+    _unsafe(folder / "best.pt")
+    before = listing(folder)
+    result = subprocess.run([sys.executable, str(PROJECT_DIR / "evaluate.py"), "--model_dir",
+                             str(folder)], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr.startswith(f"error: {folder / 'best.pt'} holds Python objects besides")
+    assert result.stderr.count("\n") == 1 and "weights_only" not in result.stderr
+    assert listing(folder) == before
+
+
+@pytest.fixture
+def no_data(tmp_path, monkeypatch):
+    """An empty data root, and no Debian package: neither data set is on this machine."""
+    monkeypatch.setenv("BOOK_DATA", str(tmp_path / "no-data"))
+    spec = dataclasses.replace(helpers_data.DATASETS["fashion"], system_dir=tmp_path / "none")
+    monkeypatch.setitem(helpers_data.DATASETS, "fashion", spec)
+
+
+def test_train_without_the_data_set(tmp_path, capsys, no_data):
+    folder = write_params(tmp_path / "exp", TINY)
+    before = listing(tmp_path)
+    message = run_main(train.main, ["--model_dir", str(folder), "--dataset", "digits"], capsys)
+    assert message.startswith("error: MNIST digits is not on this machine")
+    assert message.endswith("or use the offline default 'fashion' instead.")
+    assert listing(tmp_path) == before  # no train.log, no checkpoint
+
+
+def test_evaluate_without_the_data_set(tmp_path, capsys, no_data):
+    folder = write_params(tmp_path / "exp", TINY)
+    checkpoint(folder / "best.pt", net.mlp())
+    before = listing(tmp_path)
+    message = run_main(evaluate.main, ["--model_dir", str(folder)], capsys)
+    assert message.startswith("error: Fashion-MNIST is not on this machine")
+    assert listing(tmp_path) == before
+
+
+@pytest.mark.parametrize("main", [train.main, evaluate.main], ids=["train", "evaluate"])
+def test_unknown_model_name_in_one_line(tmp_path, capsys, main):
+    folder = write_params(tmp_path, {**TINY, "model": "vit"})
+    before = listing(folder)
+    message = run_main(main, ["--model_dir", str(folder)], capsys)
+    assert message == "error: unknown model 'vit' in params.json; choose one of ['cnn', 'mlp']"
+    assert listing(folder) == before
+
+
+@pytest.mark.parametrize("main", [train.main, evaluate.main], ids=["train", "evaluate"])
+def test_model_dir_that_is_a_file(tmp_path, capsys, main):
+    params = write_params(tmp_path, TINY) / "params.json"
+    message = run_main(main, ["--model_dir", str(params)], capsys)
+    assert message == (f"error: --model_dir {params} is a file, not a folder: pass the experiment "
+                       "folder that holds params.json")
+    assert listing(tmp_path) == {"params.json": json.dumps(TINY).encode()}
+
+
+def test_train_cannot_write_its_log(tmp_path, capsys):
+    folder = write_params(tmp_path, TINY)
+    (folder / "train.log").mkdir()  # as good as a read-only folder, and root cannot ignore it
+    message = run_main(train.main, ["--model_dir", str(folder)], capsys)
+    assert message == (f"error: could not write {folder / 'train.log'} (Is a directory): check "
+                       "that the folder is writable and the disk has space")
+    assert listing(folder) == {"params.json": json.dumps(TINY).encode()}
+
+
+def test_train_asks_for_more_images_than_exist(tmp_path, capsys):
+    folder = write_params(tmp_path, {**TINY, "n_train": 59_990})
+    message = run_main(train.main, ["--model_dir", str(folder)], capsys)
+    assert message == "error: n_train + n_val = 60022 is more than the 60000 training images"
+    assert listing(folder) == {"params.json": json.dumps({**TINY, "n_train": 59_990}).encode()}
 
 
 # search and synthesis ------------------------------------------------------------------------
@@ -224,10 +375,31 @@ def test_search_rejects_a_malformed_base(tmp_path):
 
 def test_search_reports_a_failing_experiment(tmp_path):
     base = write_params(tmp_path / "base", TINY)
-    with pytest.raises(SystemExit, match="1 of 1 experiments failed"):  # train.py rejects the data set
+    with pytest.raises(SystemExit, match="1 of 1 experiments failed"):  # train.py rejects the model
         search_hyperparams.main(["--out", str(tmp_path / "out"), "--base", str(base),
-                                 "--dataset", "no-such-data"])
-    assert json.loads((tmp_path / "out" / "base" / "params.json").read_text()) == TINY
+                                 "--param", "model=vit"])
+    folder = tmp_path / "out" / "base"
+    assert json.loads((folder / "params.json").read_text()) == {**TINY, "model": "vit"}
+    assert (folder / "output.txt").read_text().startswith("error: unknown model 'vit'")
+    assert sorted(p.name for p in folder.iterdir()) == ["output.txt", "params.json"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--jobs", "0"], "argument --jobs: expected a whole number of at least 1, not '0'"),
+    (["--dataset", "cifar"], "argument --dataset: invalid choice: 'cifar'"),
+])
+def test_search_rejects_bad_options_before_starting(tmp_path, capsys, args, message):
+    with pytest.raises(SystemExit) as exit_:
+        search_hyperparams.main(["--out", str(tmp_path / "out"), *args])
+    assert exit_.value.code == 2 and message in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_search_out_must_be_a_folder(tmp_path):
+    (tmp_path / "out").write_text("a file")
+    with pytest.raises(SystemExit, match="^error: --out .*out is a file, not a folder"):
+        search_hyperparams.main(["--out", str(tmp_path / "out")])
+    assert (tmp_path / "out").read_text() == "a file"
 
 
 def test_synthesize_table_best_first(tmp_path):
@@ -239,6 +411,18 @@ def test_synthesize_table_best_first(tmp_path):
     assert lines[0] == "| experiment | learning_rate | accuracy | loss |"
     assert lines[2].startswith("| b | 0.01 | 0.8000") and lines[3].startswith("| a |")
     assert (tmp_path / "results.md").read_text().strip() == table
+
+
+def test_synthesize_names_a_malformed_metrics_file(tmp_path):
+    folder = write_params(tmp_path / "a", TINY)
+    (folder / "metrics_val_best.json").write_text('{"accuracy": ')
+    with pytest.raises(SystemExit, match="^error: .*metrics_val_best.json is not valid JSON .*"
+                                         "run that experiment's train.py again$"):
+        synthesize_results.main(["--parent_dir", str(tmp_path)])
+    (folder / "metrics_val_best.json").write_text('{"accuracy": "high"}')
+    with pytest.raises(SystemExit, match="must map metric names to numbers"):
+        synthesize_results.main(["--parent_dir", str(tmp_path)])
+    assert not (tmp_path / "results.md").exists()
 
 
 def test_synthesize_without_results_fails_clearly(tmp_path):

@@ -35,15 +35,18 @@ from typing import Any, Callable
 import pytest
 import yaml
 
+from helpers import settings
+
 pytestmark = pytest.mark.site
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE_ENV = "BOOK_SITE"                       # an already-built site (the folder with index.html)
+SITE = settings.path(SITE_ENV)
 QUICK_OUT = ROOT / "_build" / "quick"        # same place as `make quick`
 BUILD_LOG = ROOT / "_build" / "quick-build.log"
 SCREENSHOTS = ROOT / "_build" / "screenshots"  # git-ignored (_build/)
-TAKE_SCREENSHOTS = os.environ.get("BOOK_SCREENSHOTS", "1") != "0"  # about a third of the time
-CHROMIUM = os.environ.get("BOOK_CHROMIUM", "/usr/bin/chromium")
+TAKE_SCREENSHOTS = settings.switch("BOOK_SCREENSHOTS")  # about a third of the time
+CHROMIUM = str(settings.path("BOOK_CHROMIUM"))
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run",
@@ -96,8 +99,8 @@ class Build:
 @pytest.fixture(scope="session")
 def build() -> Build:
     """``$BOOK_SITE`` as it is, or a fresh quick-budget build (-W: any warning fails it)."""
-    if os.environ.get(SITE_ENV):
-        html_dir = Path(os.environ[SITE_ENV]).resolve()
+    if SITE is not None:
+        html_dir = SITE.resolve()
         ok = (html_dir / "index.html").exists()
         return Build(html_dir, ok, log_tail="" if ok else f"{SITE_ENV}={html_dir} has no index.html: "
                      "point it at a built site's html folder")

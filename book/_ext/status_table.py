@@ -15,9 +15,10 @@ rewritten whenever a notebook is re-executed (MyST-NB's exec-table mechanism).
 
 from __future__ import annotations
 
+import importlib.util
 import json
-import os
 import re
+import sys
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,20 @@ from sphinx.util.docutils import SphinxDirective
 from myst_nb.ext.execution_tables import METADATA_KEY
 from myst_nb.sphinx_ import NbMetadataCollector
 
+
+def _load_settings():
+    """``helpers/settings.py`` (standard library only), without importing ``helpers`` and PyTorch."""
+    name = "helpers_settings_for_sphinx"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(
+            name, Path(__file__).resolve().parents[2] / "helpers" / "settings.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # before running it: dataclasses look their module up
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+settings = _load_settings()
 CHAPTER_PREFIX = "notebooks/"  # chapters are the notebooks; book/ holds the other pages
 NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 
@@ -45,8 +60,7 @@ class ChapterStatus(SphinxDirective):
     def run(self) -> list[nodes.Node]:
         # Marks the page like {nb-exec-table} does, so it is rebuilt after any re-execution.
         NbMetadataCollector.set_doc_data(self.env, self.env.docname, METADATA_KEY, True)
-        budget = "quick (BOOK_QUICK=1)" if os.environ.get("BOOK_QUICK", "0").strip().lower() in {
-            "1", "true", "yes"} else "full"
+        budget = "quick (BOOK_QUICK=1)" if settings.quick() else "full"
         para = nodes.paragraph()
         para += nodes.Text("This build ran the chapters with the ")
         para += nodes.strong(text=f"{budget} budget")

@@ -7,7 +7,6 @@ Reads <model_dir>/params.json and <model_dir>/best.pt; writes <model_dir>/metric
 from __future__ import annotations
 
 import argparse
-import sys
 
 import utils
 
@@ -48,12 +47,10 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     from model import data_loader, net
 
     device = helpers.pick_device()
-    model = net.build_model(params).to(device)
-    try:
+    with utils.exit_on(ValueError, helpers.DataError):  # bad checkpoint, no data
+        model = net.build_model(params).to(device)
         utils.load_checkpoint(args.model_dir / f"{args.restore_file}.pt", model)
-    except FileNotFoundError as exc:
-        sys.exit(f"error: {exc}")
-    split = data_loader.load_splits(params)[args.split]
+        split = data_loader.load_splits(params)[args.split]
     batches = data_loader.fetch_batches(split, params.batch_size, shuffle=False)
     result = evaluate(model, batches, net.metrics, device)
     utils.save_dict_to_json(result, args.model_dir / f"metrics_{args.split}_{args.restore_file}.json")

@@ -32,9 +32,17 @@ def build_parser() -> argparse.ArgumentParser:
                         help="base params.json, or a folder holding one (default: the project's)")
     parser.add_argument("--param", action="append", default=[], metavar="KEY=V1,V2,...",
                         help="values to try for one setting; repeat for a grid")
-    parser.add_argument("--jobs", type=int, default=1, help="experiments run at once (default 1)")
-    parser.add_argument("--dataset", default="fashion", help="passed on to train.py")
+    parser.add_argument("--jobs", type=_positive_int, default=1,
+                        help="experiments run at once (default 1)")
+    parser.add_argument("--dataset", default="fashion", choices=["fashion", "digits"],
+                        help="passed on to train.py")
     return parser
+
+
+def _positive_int(text: str) -> int:
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, not {text!r}")
+    return int(text)
 
 
 def parse_value(text: str):
@@ -87,12 +95,15 @@ def main(argv: list[str] | None = None) -> None:
         todo = experiments(base, parse_grid(args.param))
     except (utils.ParamsError, ValueError) as exc:
         sys.exit(f"error: {exc}")
+    if args.out.exists() and not args.out.is_dir():
+        sys.exit(f"error: --out {args.out} is a file, not a folder: name a folder for the experiments")
     threads = max(1, (os.cpu_count() or 1) // args.jobs)  # share the cores, don't oversubscribe
     dirs = []
-    for name, params in todo.items():
-        (args.out / name).mkdir(parents=True, exist_ok=True)
-        utils.Params(params).save(args.out / name / utils.PARAMS_FILE)
-        dirs.append(args.out / name)
+    with utils.exit_on(OSError):  # e.g. a read-only --out
+        for name, params in todo.items():
+            (args.out / name).mkdir(parents=True, exist_ok=True)
+            utils.Params(params).save(args.out / name / utils.PARAMS_FILE)
+            dirs.append(args.out / name)
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
         results = list(pool.map(lambda d: launch(d, args.dataset, threads), dirs))
     failed = []

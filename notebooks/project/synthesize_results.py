@@ -29,7 +29,15 @@ def collect(parent_dir: Path, metrics_file: str = "metrics_val_best.json") -> li
     rows = []
     for path in sorted(Path(parent_dir).rglob(metrics_file)):
         params = utils.load_params(path.parent, schema={})
-        metrics = json.loads(path.read_text())
+        try:
+            metrics = json.loads(path.read_text())
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path} is not valid JSON ({exc.msg} at line {exc.lineno}): "
+                             "run that experiment's train.py again") from None
+        if not isinstance(metrics, dict) or not all(
+                isinstance(v, (int, float)) for v in metrics.values()):
+            raise ValueError(f"{path} must map metric names to numbers: "
+                             "run that experiment's train.py again")
         rows.append({"experiment": str(path.parent.relative_to(parent_dir)),
                      "params": dict(params), "metrics": metrics})
     return rows
@@ -56,7 +64,7 @@ def main(argv: list[str] | None = None) -> str:
         sys.exit(f"error: {args.parent_dir} is not a folder")
     try:
         rows = collect(args.parent_dir, args.metrics)
-    except utils.ParamsError as exc:
+    except ValueError as exc:  # a malformed params.json or metrics file
         sys.exit(f"error: {exc}")
     if not rows:
         sys.exit(f"error: no {args.metrics} under {args.parent_dir}: run search_hyperparams.py first")

@@ -46,11 +46,12 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     from evaluate import evaluate
     from model import data_loader, net
 
-    logger = utils.set_logger(args.model_dir / "train.log")
     generator = helpers.seed_everything(params.seed)
     device = helpers.pick_device()
-    splits = data_loader.load_splits(params, args.dataset)
-    model = net.build_model(params).to(device)
+    with utils.exit_on(ValueError, OSError, helpers.DataError):  # one line, no traceback
+        model = net.build_model(params).to(device)
+        splits = data_loader.load_splits(params, args.dataset)
+        logger = utils.set_logger(args.model_dir / "train.log")  # first file written
     optimizer = torch.optim.Adam(model.parameters(), lr=params.learning_rate)
     logger.info(f"{args.model_dir.name}: {params.model}, lr {params.learning_rate}, "
                 f"{len(splits['train'][0])} training images, device {device}")

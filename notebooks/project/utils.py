@@ -8,9 +8,11 @@ Only the standard library is imported at the top, so that the launcher scripts
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import math
+import os
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +34,10 @@ MUST_BE_POSITIVE = {"learning_rate", "batch_size", "num_epochs", "n_train", "n_v
 
 class ParamsError(ValueError):
     """A params.json is missing, is not valid JSON, or lacks a setting; the message says which."""
+
+
+class CheckpointError(ValueError):
+    """A checkpoint is missing, is not one of this project's, or holds another network's weights."""
 
 
 class Params(dict):
@@ -91,10 +97,26 @@ def experiment_parser(doc: str, model_dir_help: str) -> argparse.ArgumentParser:
 def load_params_or_exit(model_dir: str | Path) -> Params:
     """``load_params`` for a script's ``main``: a missing or malformed file ends the script with
     ``error: <what is wrong and how to fix it>`` on stderr and exit status 1, not a traceback."""
-    try:
+    if Path(model_dir).exists() and not Path(model_dir).is_dir():
+        raise SystemExit(f"error: --model_dir {model_dir} is a file, not a folder: pass the "
+                         f"experiment folder that holds {PARAMS_FILE}")
+    with exit_on(ParamsError):
         return load_params(model_dir)
-    except ParamsError as exc:
-        raise SystemExit(f"error: {exc}") from None
+
+
+@contextlib.contextmanager
+def exit_on(*errors: type[BaseException]):
+    """In this block, one of ``errors`` ends the script with one line, ``error: <message>``, on
+    stderr and exit status 1 instead of a traceback. Wrap only the steps whose failures have
+    messages written for the user (bad settings, missing data), not the training itself."""
+    try:
+        yield
+    except errors as exc:
+        text = str(exc)
+        if isinstance(exc, OSError) and exc.filename:  # a file the script could not write
+            text = (f"could not write {exc.filename} ({exc.strerror}): check that the folder "
+                    "is writable and the disk has space")
+        raise SystemExit("error: " + " ".join(text.split())) from None
 
 
 def _type_name(t: type | tuple[type, ...]) -> str:
@@ -137,24 +159,67 @@ def save_dict_to_json(d: dict[str, float], path: str | Path) -> None:
 
 
 def save_checkpoint(state: dict, model_dir: str | Path, is_best: bool) -> None:
-    """Save ``state`` (state_dicts, epoch) as ``last.pt``, and also as ``best.pt`` when ``is_best``."""
+    """Save ``state`` (state_dicts, epoch) as ``last.pt``, and also as ``best.pt`` when ``is_best``.
+
+    Each file is written under a temporary name and renamed when complete, so a full disk or an
+    interrupt never leaves a half-written checkpoint under the name evaluate.py reads.
+    """
     import torch
 
     model_dir = Path(model_dir)
-    torch.save(state, model_dir / "last.pt")
-    if is_best:
-        torch.save(state, model_dir / "best.pt")
+    for name in ["last.pt", "best.pt"] if is_best else ["last.pt"]:
+        partial = model_dir / f"{name}.part"
+        try:
+            torch.save(state, partial)
+            os.replace(partial, model_dir / name)
+        finally:
+            partial.unlink(missing_ok=True)
 
 
 def load_checkpoint(path: str | Path, model, optimizer=None) -> dict:
-    """Load a checkpoint into ``model`` (and ``optimizer``); tensors only, so weights_only=True."""
+    """Load a checkpoint into ``model`` (and ``optimizer``); tensors only, so weights_only=True.
+
+    Every way this can fail raises CheckpointError with a one-line message; none of them passes
+    on torch.load's advice to retry with weights_only=False, which would run any code the file
+    carries.
+    """
     import torch
 
     path = Path(path)
+    retrain = f"train again with train.py --model_dir {path.parent}"
     if not path.is_file():
-        raise FileNotFoundError(f"no checkpoint at {path}: train first with train.py --model_dir {path.parent}")
-    state = torch.load(path, map_location="cpu", weights_only=True)
+        raise CheckpointError(f"no checkpoint at {path}: train first with train.py --model_dir {path.parent}")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # noqa: BLE001  (torch raises many kinds; its message is not shown)
+        if "Unsupported global" in str(exc):
+            raise CheckpointError(f"{path} holds Python objects besides tensors, which this project "
+                                  f"never saves, so it was not loaded (unpickling them can run "
+                                  f"code): {retrain}") from None
+        raise CheckpointError(f"{path} is not a checkpoint torch.load can read "
+                              f"({type(exc).__name__}): {retrain}") from None
+    if not isinstance(state, dict) or not isinstance(state.get("model"), dict):
+        raise CheckpointError(f"{path} is not one of this project's checkpoints (it has no "
+                              f"'model' state_dict): {retrain}")
+    _check_fits(path, model.state_dict(), state["model"])
     model.load_state_dict(state["model"])
     if optimizer is not None:
-        optimizer.load_state_dict(state["optimizer"])
+        try:
+            optimizer.load_state_dict(state["optimizer"])
+        except (KeyError, ValueError) as exc:
+            raise CheckpointError(f"{path} holds no optimizer state for this model "
+                                  f"({type(exc).__name__}): {retrain}") from None
     return state
+
+
+def _check_fits(path: Path, expected: dict, found: dict) -> None:
+    """CheckpointError unless ``found`` has exactly the tensor names and shapes of ``expected``."""
+    missing = expected.keys() - found.keys()
+    unexpected = found.keys() - expected.keys()
+    reshaped = [k for k in expected.keys() & found.keys()
+                if getattr(found[k], "shape", None) != expected[k].shape]
+    if missing or unexpected or reshaped:
+        raise CheckpointError(
+            f"{path} holds the weights of another network than the one params.json names "
+            f"({len(missing)} tensors missing, {len(unexpected)} unexpected, {len(reshaped)} of "
+            f"another shape): evaluate it with the params.json it was trained with, or train again")
