@@ -33,13 +33,15 @@ from pathlib import Path
 import jupytext
 import pytest
 
+from helpers import settings
+
 pytestmark = pytest.mark.lab
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTER = "notebooks/04_regression.md"     # short: about 10 s of kernel time in the quick budget
 CONFIG = "book/lab/jupyter_lab_config.py"   # what `make lab` passes to `jupyter lab --config`
 SCREENSHOTS = ROOT / "_build" / "screenshots"
-CHROMIUM = os.environ.get("BOOK_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM = str(settings.path("BOOK_CHROMIUM"))
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run",
                  "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost"]
@@ -73,7 +75,7 @@ def jupyter_lab(project: Path, tmp: Path):
     port, token = free_port(), secrets.token_hex(16)
     jupyter = {k: str(tmp / k) for k in ("config", "data", "runtime", "settings", "workspaces")}
     env = {**os.environ, "BOOK_QUICK": "1", "PYTHONPATH": str(project),
-           "BOOK_DATA": os.environ.get("BOOK_DATA") or str(ROOT / "data"),
+           "BOOK_DATA": str(settings.data_root()),
            "BOOK_OUTPUT": str(tmp / "outputs"),
            "JUPYTER_CONFIG_DIR": jupyter["config"], "JUPYTER_DATA_DIR": jupyter["data"],
            "JUPYTER_RUNTIME_DIR": jupyter["runtime"], "JUPYTERLAB_SETTINGS_DIR": jupyter["settings"],

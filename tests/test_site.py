@@ -688,7 +688,7 @@ def test_downloaded_notebook_runs(site, server, doc, tmp_path):
     folder = tmp_path / "reader"
     folder.mkdir()
     env = {**os.environ, "BOOK_QUICK": "1", "BOOK_OUTPUT": str(tmp_path / "outputs"),
-           "BOOK_DATA": os.environ.get("BOOK_DATA") or str(ROOT / "data")}
+           "BOOK_DATA": str(settings.data_root())}
     client = nbclient.NotebookClient(nb, timeout=1800, kernel_name="python3",
                                      resources={"metadata": {"path": str(folder)}})
     client.execute(env=env, cwd=str(folder))
