@@ -53,14 +53,7 @@ PROSE_DIRECTIVES = {"note", "warning", "tip", "admonition", "important", "cautio
 
 # Known typed numbers in chapters another change is fixing (path relative to the root ->
 # the numbers as the test reports them). Reported, not failed; remove entries as fixes land.
-PENDING: dict[str, set[str]] = {
-    "notebooks/13_lstm.md": {"about 95"},
-    "notebooks/17_autoencoder.md": {"about 0.021", "0.02"},
-    "notebooks/18_dqn.md": {"about 60", "99.3"},
-    "notebooks/19_gan.md": {"about 0.5"},  # a constant (D's answer at equilibrium): mark it
-    "notebooks/23_distributed.md": {"about 1e-8", "9e-3"},
-    "book/intro.md": {"0.91", "about 17", "17 minutes", "82 seconds"},
-}
+PENDING: dict[str, set[str]] = {}
 
 NUM = r"\d[\d,]*(?:\.\d+)?"
 PATTERNS = {  # in order: a number matched by an earlier kind is not reported again
