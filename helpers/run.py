@@ -29,15 +29,23 @@ def seed_everything(seed: int = 0) -> torch.Generator:
 
 
 def pick_device() -> torch.device:
-    """CUDA when a GPU is present, else the CPU."""
+    """The accelerator PyTorch finds (CUDA, Apple's MPS, Intel's XPU, ...), else the CPU."""
+    accelerator = getattr(torch, "accelerator", None)  # torch.accelerator: torch >= 2.6
+    if accelerator is not None:
+        if accelerator.is_available():
+            return torch.device(accelerator.current_accelerator().type)
+        return torch.device("cpu")
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
 def describe_run(device: torch.device) -> str:
     """One line for the top of a chapter: budget, device and versions."""
     budget = f"quick ({QUICK_ENV}=1)" if is_quick() else "full"
-    gpu = f" ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else ""
-    return f"budget: {budget} | device: {device}{gpu} | torch {torch.__version__}"
+    name = ""
+    if device.type != "cpu":  # torch.cuda and torch.xpu name their devices; MPS does not
+        get_name = getattr(getattr(torch, device.type, None), "get_device_name", None)
+        name = f" ({get_name(device) if get_name else device.type.upper() + ' accelerator'})"
+    return f"budget: {budget} | device: {device}{name} | torch {torch.__version__}"
 
 
 def record(key: str, value: float) -> float:

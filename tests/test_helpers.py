@@ -30,12 +30,44 @@ def test_seed_makes_runs_repeatable():
     assert torch.equal(a[0], b[0]) and a[1] == b[1] and torch.equal(a[2], b[2])
 
 
-def test_device_prefers_cuda(monkeypatch):
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
-    assert run.pick_device() == torch.device("cuda")
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+class FakeAccelerator:
+    """Stands in for ``torch.accelerator`` on a machine without a GPU."""
+
+    def __init__(self, kind: str | None):
+        self.kind = kind
+
+    def is_available(self) -> bool:
+        return self.kind is not None
+
+    def current_accelerator(self) -> torch.device:
+        return torch.device(self.kind, 0)
+
+
+@pytest.mark.parametrize("kind", ["cuda", "mps", "xpu"])
+def test_device_is_any_accelerator_torch_knows(monkeypatch, kind):
+    monkeypatch.setattr(torch, "accelerator", FakeAccelerator(kind), raising=False)
+    assert run.pick_device() == torch.device(kind)
+
+
+def test_device_falls_back_to_cpu(monkeypatch):
+    monkeypatch.setattr(torch, "accelerator", FakeAccelerator(None), raising=False)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)  # torch.accelerator decides
     assert run.pick_device() == torch.device("cpu")
-    assert "device: cpu" in run.describe_run(torch.device("cpu"))
+    assert "device: cpu |" in run.describe_run(torch.device("cpu"))
+
+
+@pytest.mark.parametrize("cuda", [True, False])
+def test_device_without_torch_accelerator(monkeypatch, cuda):
+    monkeypatch.delattr(torch, "accelerator", raising=False)  # a torch older than 2.6
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda)
+    assert run.pick_device() == torch.device("cuda" if cuda else "cpu")
+
+
+def test_describe_run_names_the_accelerator(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda device=None: "Fake GPU 80GB")
+    assert "device: cuda (Fake GPU 80GB) |" in run.describe_run(torch.device("cuda"))
+    monkeypatch.delattr(torch.mps, "get_device_name", raising=False)
+    assert "device: mps (MPS accelerator) |" in run.describe_run(torch.device("mps"))
 
 
 def test_import_changes_no_global_state():
