@@ -60,10 +60,11 @@ $(INSTALLED): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install -r requirements.txt -e .
 	touch $@
 
-## system-deps: Debian's Fashion-MNIST and Chromium (for the browser test), when we may install
+## system-deps: Debian's Fashion-MNIST, fortunes (text) and Chromium (for the browser test), when we may install
 system-deps:
 	@need=""; \
 	[ -d /usr/share/datasets/fashion-mnist ] || [ -e data/FashionMNIST/raw/train-images-idx3-ubyte.gz ] || need="$$need dataset-fashion-mnist"; \
+	[ -d /usr/share/games/fortunes ] || [ -d data/fortunes ] || need="$$need fortunes"; \
 	command -v chromium >/dev/null || need="$$need chromium"; \
 	if [ -z "$$need" ]; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \

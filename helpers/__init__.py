@@ -10,10 +10,12 @@ from helpers.models import CNN
 from helpers.paths import chapter_files, output_dir
 from helpers.plot import plot_curves, show_images
 from helpers.run import describe_run, is_quick, pick_device, record, seed_everything
+from helpers.text import CharCorpus, Vocab, load_fortunes
 from helpers.train import accuracy, predict, progress
 
 __all__ = [
     "CNN", "DataError", "ImageData", "accuracy", "animate", "batches", "chapter_files", "data_root", "describe_run",
     "is_quick", "load_images", "output_dir", "pick_device", "plot_curves", "predict", "prepare",
     "progress", "record", "seed_everything", "show_images", "write_gif",
+    "CharCorpus", "Vocab", "load_fortunes",  # helpers.text
 ]
