@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import imageio.v3 as iio
 import matplotlib
 
@@ -39,15 +42,39 @@ def test_device_prefers_cuda(monkeypatch):
 
 
 def test_import_changes_no_global_state():
-    import importlib
+    """Importing helpers leaves the random states, torch's threads and default dtype, and
+    matplotlib's backend and settings as they were (a fresh interpreter, so nothing is cached)."""
     import subprocess
     import sys
 
-    code = ("import torch, random; s = torch.random.get_rng_state(); r = random.getstate();"
-            "import helpers; assert torch.equal(s, torch.random.get_rng_state()); "
-            "assert r == random.getstate()")
-    subprocess.run([sys.executable, "-c", code], check=True)
-    assert importlib.import_module("helpers") is helpers
+    code = """if True:
+        import random, numpy as np, torch, matplotlib
+        before = (torch.random.get_rng_state(), random.getstate(), np.random.get_state()[1].copy(),
+                  torch.get_num_threads(), torch.get_default_dtype(), matplotlib.get_backend(),
+                  dict(matplotlib.rcParams))
+        import helpers
+        after = (torch.random.get_rng_state(), random.getstate(), np.random.get_state()[1].copy(),
+                 torch.get_num_threads(), torch.get_default_dtype(), matplotlib.get_backend(),
+                 dict(matplotlib.rcParams))
+        assert torch.equal(before[0], after[0]), "torch's random state"
+        assert before[1] == after[1], "random's state"
+        assert (before[2] == after[2]).all(), "numpy's random state"
+        for name, a, b in zip(["threads", "dtype", "backend"], before[3:6], after[3:6]):
+            assert a == b, f"{name}: {a} became {b}"
+        changed = {k for k in before[6] if str(before[6][k]) != str(after[6][k])}
+        assert not changed, f"matplotlib settings changed: {sorted(changed)}"
+    """
+    root = str(Path(helpers.__file__).resolve().parents[1])  # the helpers under test
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_every_exported_name_exists_and_is_documented():
+    missing = [name for name in helpers.__all__ if not hasattr(helpers, name)]
+    assert not missing, f"helpers.__all__ names what helpers lacks: {missing}"
+    undocumented = [name for name in helpers.__all__ if not (getattr(helpers, name).__doc__ or "").strip()]
+    assert not undocumented, f"exported without a docstring: {undocumented}"
 
 
 def test_accuracy_and_predict_in_batches():
