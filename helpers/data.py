@@ -24,7 +24,7 @@ from pathlib import Path
 import torch
 from torchvision import datasets
 
-from helpers.paths import PROJECT_ROOT
+from helpers.paths import PROJECT_ROOT, data_root  # noqa: F401 - data.data_root stays importable
 
 DEBIAN_FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
 
@@ -89,10 +89,6 @@ class ImageData:
         return (f"ImageData({self.name}: train {tuple(self.X_train.shape)}, "
                 f"test {tuple(self.X_test.shape)}, {len(self.classes)} classes)")
 
-
-def data_root() -> Path:
-    """The one folder that holds every data set: ``$BOOK_DATA`` or ``<project>/data``."""
-    return Path(os.environ.get("BOOK_DATA") or PROJECT_ROOT / "data").expanduser().resolve()
 
 
 def downloads_allowed() -> bool:

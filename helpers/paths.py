@@ -1,4 +1,8 @@
-"""Where chapters write what they make (checkpoints, GIFs): a git-ignored folder."""
+"""Where things are: the project, the data, what a chapter writes, the files a chapter runs.
+
+Every path a chapter uses starts here, from the one project root (the folder this package
+lives in), so no chapter or helper looks the root up again.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +12,21 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
+def data_root() -> Path:
+    """The one folder that holds every data set: ``$BOOK_DATA`` or ``<project>/data``."""
+    return Path(os.environ.get("BOOK_DATA") or PROJECT_ROOT / "data").expanduser().resolve()
+
+
 def output_dir(chapter: str) -> Path:
-    """A folder for one chapter's files: ``$BOOK_OUTPUT/<chapter>`` or ``<project>/outputs/<chapter>``."""
+    """A folder for one chapter's files, one per budget: ``<outputs>/<quick|full>/<chapter>``.
+
+    ``<outputs>`` is ``$BOOK_OUTPUT`` or ``<project>/outputs`` (git-ignored). The budget is part
+    of the path so a quick test run never overwrites what the full run (the website's) wrote.
+    """
+    from helpers.run import is_quick  # here, not at the top: run imports torch
+
     base = Path(os.environ.get("BOOK_OUTPUT") or PROJECT_ROOT / "outputs").expanduser()
-    path = base / chapter
+    path = base / ("quick" if is_quick() else "full") / chapter
     path.mkdir(parents=True, exist_ok=True)
     return path
 
