@@ -28,6 +28,17 @@ def test_figures_fit_the_page(visit, doc):
 
 
 @page_params
+def test_code_and_outputs_fit_without_scrolling(visit, doc):
+    """No code or output block needs a horizontal scroll bar at a 1280 px window: a reader sees
+    every line whole (the book keeps code lines to 88 characters; book/_static/wide.css makes
+    the column wide enough for them)."""
+    wide = visit(doc).facts["wideBlocks"]
+    report = [f"{b['kind']} block {b['overflow']} px too wide, longest line "
+              f"{b['chars']} chars: {b['line'][:90]!r}" for b in wide]
+    assert not wide, f"{doc}: {len(wide)} blocks scroll sideways at 1280 px:\n" + "\n".join(report)
+
+
+@page_params
 def test_animations_play(visit, doc):
     """Each animation plays; a page whose source makes none is skipped, one that lost its
     animations (the source calls ``animate(``, the page shows none) fails."""

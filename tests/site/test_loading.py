@@ -81,6 +81,8 @@ BROKEN_PAGE = """<!doctype html><html><head><title>Broken</title>
 ValueError: boom</pre></div></div>
 <div class="cell tag_raises-exception"><div class="cell_output">
 <div class="output traceback">ZeroDivisionError: expected</div></div></div>
+<div class="cell_input"><div class="highlight"><pre style="width: 200px">x = 1
+a_line_of_code_much_longer_than_two_hundred_pixels = some_function(with_arguments, and_more)</pre></div></div>
 <div class="animation"><img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=">
 <input class="anim-slider" type="range" min="0" max="4" value="0">
 <button title="Pause">||</button><button title="Play"><i>&gt;</i></button></div>
@@ -105,5 +107,6 @@ def test_the_checks_catch_a_broken_page(context, tmp_path):
     assert [i["natural"] for i in facts["images"]][:1] == [0]
     assert len(facts["errorOutputs"]) == 1 and "ValueError: boom" in facts["errorOutputs"][0]
     assert anims and anims[0]["frames"] == 5 and not anims[0]["advanced"]
+    assert [(b["kind"], b["line"][:8]) for b in facts["wideBlocks"]] == [("code", "a_line_o")], facts["wideBlocks"]
 
 

@@ -17,8 +17,20 @@ async () => {
     if (out.querySelector('.traceback, .output.error') || /Traceback \(most recent call last\)/.test(text))
       errorOutputs.push(text.slice(0, 400));
   }
+  // code and output blocks that need a horizontal scroll bar: the block or the box around it
+  // (the theme scrolls either) is narrower than its text; folded ones measure 0 and pass
+  const wideBlocks = [];
+  for (const pre of article.querySelectorAll('.cell_input pre, .cell_output pre, div.highlight pre')) {
+    const over = Math.max(...[pre, pre.parentElement].map(el => el.scrollWidth - el.clientWidth));
+    if (over > 1 && !wideBlocks.some(b => b.el === pre)) {
+      const line = (pre.innerText || '').split('\n').reduce((a, b) => b.length > a.length ? b : a, '');
+      wideBlocks.push({el: pre, kind: pre.closest('.cell_output') ? 'output' : 'code', overflow: over,
+                       chars: line.length, line: line.slice(0, 120)});
+    }
+  }
   return {
     title: document.title,
+    wideBlocks: wideBlocks.map(({el, ...rest}) => rest),
     h1: [...article.querySelectorAll('h1')].map(h => clean(h.textContent)),
     headings: [...article.querySelectorAll('h1,h2,h3,h4,h5,h6')].map(h => clean(h.textContent)),
     images: [...document.images].map(i => ({src: i.src.slice(0, 120), natural: i.naturalWidth,
