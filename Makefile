@@ -17,7 +17,7 @@ QUICK_DIR := _build/quick
 help:
 	@echo "make book  - build the website with the full run budget (into $(FULL)/_build/html)"
 	@echo "make test  - unit tests, every chapter as an nbval test, and a quick build of the site"
-	@echo "            checked in headless Chromium (tests/test_site.py)"
+	@echo "            checked in headless Chromium (tests/site)"
 	@echo "make check-site - the same browser test on the full website from make book"
 	@echo "make lab   - JupyterLab on 127.0.0.1: a chapter's .md opens as a notebook (double click);"
 	@echo "            full budget, or quick with make lab BOOK_QUICK=1; LAB_ARGS=--port=8890 adds options"
@@ -42,9 +42,9 @@ quick: setup
 	rm -rf $(QUICK_DIR)
 	BOOK_QUICK=1 $(BIN)/jupyter-book build . --path-output $(QUICK_DIR) $(JB_FLAGS)
 
-## check-site: the browser test (tests/test_site.py) on the full website `make book` built
+## check-site: the browser test (tests/site) on the full website `make book` built
 check-site: setup
-	BOOK_SITE=$(FULL)/_build/html $(BIN)/python -m pytest tests/test_site.py
+	BOOK_SITE=$(FULL)/_build/html $(BIN)/python -m pytest tests/site
 
 ## lab: JupyterLab on the project (settings in book/lab/jupyter_lab_config.py); the kernel runs
 ## the full budget unless BOOK_QUICK=1 is given, e.g. `make lab BOOK_QUICK=1`

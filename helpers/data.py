@@ -54,7 +54,7 @@ import torch
 from torchvision import datasets
 
 from helpers import settings
-from helpers.paths import PROJECT_ROOT  # noqa: F401  (tests and older code read it from here)
+from helpers.paths import PROJECT_ROOT, data_root  # noqa: F401 - data.data_root stays importable
 
 DEBIAN_FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
 STALL_SECONDS = 60.0  # a download that receives nothing for this long is abandoned
@@ -128,10 +128,6 @@ class ImageData:
         return (f"ImageData({self.name}: train {tuple(self.X_train.shape)}, "
                 f"test {tuple(self.X_test.shape)}, {len(self.classes)} classes)")
 
-
-def data_root() -> Path:
-    """The one folder that holds every data set: ``$BOOK_DATA`` or ``<project>/data``."""
-    return settings.data_root()
 
 
 def downloads_allowed() -> bool:

@@ -1,4 +1,8 @@
-"""Where chapters write what they make (checkpoints, GIFs): a git-ignored folder."""
+"""Where things are: the project, the data, what a chapter writes, the files a chapter runs.
+
+Every path a chapter uses starts here, from the one project root (the folder this package
+lives in), so no chapter or helper looks the root up again.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +13,18 @@ from helpers import settings
 PROJECT_ROOT = settings.PROJECT_ROOT
 
 
+def data_root() -> Path:
+    """The one folder that holds every data set: ``$BOOK_DATA`` or ``<project>/data``."""
+    return settings.data_root()
+
+
 def output_dir(chapter: str) -> Path:
-    """A folder for one chapter's files: ``$BOOK_OUTPUT/<chapter>`` or ``<project>/outputs/<chapter>``."""
-    path = settings.path("BOOK_OUTPUT") / chapter
+    """A folder for one chapter's files, one per budget: ``<outputs>/<quick|full>/<chapter>``.
+
+    ``<outputs>`` is ``$BOOK_OUTPUT`` or ``<project>/outputs`` (git-ignored). The budget is part
+    of the path so a quick test run never overwrites what the full run (the website's) wrote.
+    """
+    path = settings.path("BOOK_OUTPUT") / ("quick" if settings.quick() else "full") / chapter
     path.mkdir(parents=True, exist_ok=True)
     return path
 

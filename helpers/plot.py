@@ -39,3 +39,14 @@ def plot_curves(curves: dict[str, Sequence[float]], xlabel: str = "step",
         ax.set_yscale("log")
     ax.legend()
     return ax
+
+
+def moving_average(values: Sequence[float] | np.ndarray | torch.Tensor, window: int) -> np.ndarray:
+    """The mean of each run of ``window`` consecutive values (``len(values) - window + 1`` of
+    them, NumPy's ``mode="valid"``): a noisy training curve, smoothed for a plot."""
+    if window < 1:
+        raise ValueError(f"window must be at least 1, not {window}")
+    values = values.detach().cpu().numpy() if isinstance(values, torch.Tensor) else np.asarray(values)
+    if values.ndim != 1 or len(values) < window:
+        raise ValueError(f"need a 1-D sequence of at least {window} values, got shape {values.shape}")
+    return np.convolve(values.astype(float), np.ones(window) / window, mode="valid")

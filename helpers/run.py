@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 import torch
@@ -48,15 +51,43 @@ def describe_run(device: torch.device) -> str:
     return f"budget: {budget} | device: {device}{name} | torch {torch.__version__}"
 
 
-def record(key: str, value: float) -> float:
+def plain_number(value: Any) -> int | float:
+    """``value`` as a plain Python number: a one-element tensor or NumPy scalar becomes an
+    ``int`` (whole-number types) or a ``float``; anything else is a ``TypeError``."""
+    if isinstance(value, (torch.Tensor, np.ndarray, np.generic)):
+        size = value.numel() if isinstance(value, torch.Tensor) else value.size
+        if size != 1:
+            raise TypeError(f"a checked number is one value, not {value!r}")
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"a checked number is an int or a float, not {type(value).__name__}: {value!r}")
+    return value
+
+
+def record(key: str, value: Any) -> int | float:
     """Publish a chapter's checked number under ``key`` for the status page (MyST-NB glue).
 
-    The value is stored in the executed notebook without being displayed; outside a notebook
-    build (no ``myst_nb``) this does nothing. Returns ``value`` so it can be used inline.
+    The value is stored as a plain ``float`` (or ``int``), whatever it came as (a tensor, a
+    NumPy scalar), so the page shows ``0.91`` rather than ``tensor(0.9100)``; it is stored in
+    the executed notebook without being displayed; outside a notebook build (no ``myst_nb``)
+    nothing is stored. Returns the plain value so it can be used inline.
     """
+    value = plain_number(value)
     try:
         from myst_nb import glue
     except ImportError:
         return value
     glue(key, value, display=False)
     return value
+
+
+@contextlib.contextmanager
+def torch_threads(n: int) -> Iterator[None]:
+    """``with helpers.torch_threads(1):`` runs the block on ``n`` CPU threads, then restores
+    torch's thread count, also when the block raises."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import imageio.v3 as iio
 import matplotlib
 
@@ -71,15 +74,39 @@ def test_describe_run_names_the_accelerator(monkeypatch):
 
 
 def test_import_changes_no_global_state():
-    import importlib
+    """Importing helpers leaves the random states, torch's threads and default dtype, and
+    matplotlib's backend and settings as they were (a fresh interpreter, so nothing is cached)."""
     import subprocess
     import sys
 
-    code = ("import torch, random; s = torch.random.get_rng_state(); r = random.getstate();"
-            "import helpers; assert torch.equal(s, torch.random.get_rng_state()); "
-            "assert r == random.getstate()")
-    subprocess.run([sys.executable, "-c", code], check=True)
-    assert importlib.import_module("helpers") is helpers
+    code = """if True:
+        import random, numpy as np, torch, matplotlib
+        before = (torch.random.get_rng_state(), random.getstate(), np.random.get_state()[1].copy(),
+                  torch.get_num_threads(), torch.get_default_dtype(), matplotlib.get_backend(),
+                  dict(matplotlib.rcParams))
+        import helpers
+        after = (torch.random.get_rng_state(), random.getstate(), np.random.get_state()[1].copy(),
+                 torch.get_num_threads(), torch.get_default_dtype(), matplotlib.get_backend(),
+                 dict(matplotlib.rcParams))
+        assert torch.equal(before[0], after[0]), "torch's random state"
+        assert before[1] == after[1], "random's state"
+        assert (before[2] == after[2]).all(), "numpy's random state"
+        for name, a, b in zip(["threads", "dtype", "backend"], before[3:6], after[3:6]):
+            assert a == b, f"{name}: {a} became {b}"
+        changed = {k for k in before[6] if str(before[6][k]) != str(after[6][k])}
+        assert not changed, f"matplotlib settings changed: {sorted(changed)}"
+    """
+    root = str(Path(helpers.__file__).resolve().parents[1])  # the helpers under test
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_every_exported_name_exists_and_is_documented():
+    missing = [name for name in helpers.__all__ if not hasattr(helpers, name)]
+    assert not missing, f"helpers.__all__ names what helpers lacks: {missing}"
+    undocumented = [name for name in helpers.__all__ if not (getattr(helpers, name).__doc__ or "").strip()]
+    assert not undocumented, f"exported without a docstring: {undocumented}"
 
 
 def test_accuracy_and_predict_in_batches():
@@ -149,10 +176,21 @@ def test_show_images_labels_each_image():
     plt.close(fig)
 
 
-def test_output_dir_is_created(tmp_path, monkeypatch):
+@pytest.mark.parametrize("quick, budget", [("1", "quick"), ("0", "full")])
+def test_output_dir_is_created_per_budget(tmp_path, monkeypatch, quick, budget):
     monkeypatch.setenv("BOOK_OUTPUT", str(tmp_path))
+    monkeypatch.setenv("BOOK_QUICK", quick)
     path = helpers.output_dir("ch")
-    assert path == tmp_path / "ch" and path.is_dir()
+    assert path == tmp_path / budget / "ch" and path.is_dir()
+
+
+def test_a_quick_run_never_writes_where_the_full_run_did(tmp_path, monkeypatch):
+    monkeypatch.setenv("BOOK_OUTPUT", str(tmp_path))
+    monkeypatch.setenv("BOOK_QUICK", "0")
+    full = helpers.output_dir("ch")
+    monkeypatch.setenv("BOOK_QUICK", "1")
+    quick = helpers.output_dir("ch")
+    assert full != quick and not quick.is_relative_to(full) and not full.is_relative_to(quick)
 
 
 def test_record_returns_the_value_and_glues_it(monkeypatch):
@@ -162,6 +200,66 @@ def test_record_returns_the_value_and_glues_it(monkeypatch):
     monkeypatch.setattr(myst_nb, "glue", lambda k, v, display: glued.update({k: (v, display)}))
     assert helpers.record("ch-metric", 0.5) == 0.5
     assert glued == {"ch-metric": (0.5, False)}
+
+
+@pytest.mark.parametrize("value, plain", [
+    (torch.tensor(0.25), 0.25), (torch.tensor([3]), 3), (np.float32(0.5), 0.5), (np.int64(57), 57),
+    (np.array(2.5), 2.5), (7, 7), (0.125, 0.125)])
+def test_record_stores_plain_numbers(monkeypatch, value, plain):
+    glued = {}
+    import myst_nb
+
+    monkeypatch.setattr(myst_nb, "glue", lambda k, v, display: glued.update({k: v}))
+    returned = helpers.record("ch-metric", value)
+    assert returned == plain and type(returned) is type(plain) and type(glued["ch-metric"]) is type(plain)
+
+
+@pytest.mark.parametrize("value", [torch.tensor([0.1, 0.2]), np.zeros(0), "0.5", None, True, [1.0]])
+def test_record_refuses_what_is_not_one_number(value):
+    with pytest.raises(TypeError, match="checked number"):
+        helpers.record("ch-metric", value)
+
+
+def test_torch_threads_restores_the_count_even_after_an_error():
+    before = torch.get_num_threads()
+    with helpers.torch_threads(1):
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
+    with pytest.raises(KeyError):
+        with helpers.torch_threads(1):
+            raise KeyError("inside")
+    assert torch.get_num_threads() == before
+
+
+def test_moving_average_is_the_mean_of_each_window():
+    out = helpers.moving_average([1, 2, 3, 4, 5], 2)
+    assert isinstance(out, np.ndarray) and out.tolist() == [1.5, 2.5, 3.5, 4.5]
+    assert helpers.moving_average(torch.arange(6.0), 3).tolist() == pytest.approx([1.0, 2.0, 3.0, 4.0])
+    assert helpers.moving_average([4.0], 1).tolist() == [4.0]
+    with pytest.raises(ValueError, match="at least 3"):
+        helpers.moving_average([1.0, 2.0], 3)
+    with pytest.raises(ValueError, match="at least 1"):
+        helpers.moving_average([1.0, 2.0], 0)
+
+
+def test_data_root_and_output_dir_share_the_one_project_root(monkeypatch):
+    monkeypatch.delenv("BOOK_DATA", raising=False)
+    monkeypatch.delenv("BOOK_OUTPUT", raising=False)
+    assert helpers.data_root() == helpers.paths.PROJECT_ROOT / "data"
+    assert helpers.data_root is helpers.data.data_root  # still importable where it was
+
+
+def test_vision_is_left_to_the_chapters_that_import_it():
+    """Importing helpers does not load scikit-learn (helpers.vision does); the docstring says so."""
+    import subprocess
+    import sys
+
+    code = "import sys, helpers; assert 'sklearn' not in sys.modules; from helpers import vision; vision.tsne_maps"
+    root = str(Path(helpers.__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "from helpers import vision" in helpers.__doc__
 
 
 def test_chapter_files_found_from_any_folder(tmp_path, monkeypatch):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import re
 import subprocess
 import sys
 import zipfile
@@ -208,7 +209,13 @@ def test_scripts_fail_clearly_on_malformed_params(tmp_path, script):
 def test_train_then_evaluate(tmp_path):
     folder = write_params(tmp_path / "exp", TINY)
     best = train.main(["--model_dir", str(folder)])
-    assert {"accuracy", "loss"} <= set(best) and 0 <= best["accuracy"] <= 1
+    assert {"accuracy", "loss"} <= set(best)
+    # an accuracy is a count of the validation images over their number, and the best epoch's
+    correct = best["accuracy"] * TINY["n_val"]
+    assert correct == pytest.approx(round(correct)), f"{best['accuracy']} is no count out of {TINY['n_val']}"
+    logged = [float(m) for m in re.findall(r"val accuracy (\d\.\d+)", (folder / "train.log").read_text())]
+    assert len(logged) == TINY["num_epochs"], logged
+    assert best["accuracy"] == pytest.approx(max(logged), abs=1e-4), (best, logged)
     names = {p.name for p in folder.iterdir()}
     assert {"best.pt", "last.pt", "train.log", "metrics_val_best.json"} <= names
     result = evaluate.main(["--model_dir", str(folder), "--split", "val"])

@@ -1,6 +1,6 @@
 """Small fixes that keep every page whole offline and free of console errors.
 
-Each was found by the browser test (tests/test_site.py):
+Each was found by the browser test (tests/site/):
 
 - Matplotlib's ``to_jshtml()`` animations link Font Awesome 4 from a CDN for their play
   buttons. The theme already serves Font Awesome itself (it draws ``fa fa-play`` too), so the
