@@ -39,10 +39,11 @@ CACHE = Path("_build") / ".jupyter_cache"  # where MyST-NB looks, under --path-o
 TIMEOUT = 1800  # seconds per chapter, as execute.timeout in _config.yml
 
 
-def jupyter_book(out: Path | str) -> list[str]:
-    """The Jupyter Book command that builds the book into ``out`` (the only copy of its flags)."""
+def jupyter_book(out: Path | str, toc: Path | str | None = None) -> list[str]:
+    """The Jupyter Book command that builds the book into ``out`` (the only copy of its flags);
+    ``toc``: another table of contents (tools/bench.py builds a few chapters)."""
     return [str(Path(sys.executable).with_name("jupyter-book")), "build", str(ROOT),
-            "--path-output", str(out), *FLAGS]
+            "--path-output", str(out), *FLAGS, *(["--toc", str(toc)] if toc else [])]
 
 
 def cache_dir(out: Path | str) -> Path:
