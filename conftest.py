@@ -228,11 +228,16 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log):
             config.option.loadscopereorder = False
 
         def _split_scope(self, nodeid: str) -> str:
-            if nodeid.rfind("@") > nodeid.rfind("]"):
-                return nodeid.split("@")[-1]
-            return nodeid.split("::", 1)[0]
+            return scope(nodeid)
 
     return ChapterScheduling(config, log)
+
+
+def scope(nodeid: str) -> str:
+    """What runs in one worker: an xdist group (``...@site``), else a file (a chapter's cells)."""
+    if nodeid.rfind("@") > nodeid.rfind("]"):  # as xdist's loadgroup: a parameter may hold "@"
+        return nodeid.split("@")[-1]
+    return nodeid.split("::", 1)[0]
 
 
 class QuickBook:

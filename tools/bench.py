@@ -31,6 +31,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 _spec = importlib.util.spec_from_file_location("book_tool", HERE / "book.py")
 book = importlib.util.module_from_spec(_spec)
+sys.modules["book_tool"] = book  # its worker processes look its functions up by module name
 _spec.loader.exec_module(book)
 ROOT = book.ROOT
 
