@@ -22,6 +22,7 @@ after everything else, in one worker, whose build waits for the chapters still r
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
 import shutil
@@ -61,6 +62,7 @@ def _load_rule():
 raises_problem = _load_rule()
 
 
+@functools.lru_cache(maxsize=None)
 def book_tool():
     """tools/book.py, or None where it is absent (a planted copy of this file in a test)."""
     return _load(BOOK_TOOL, "book_tool") if BOOK_TOOL.exists() else None

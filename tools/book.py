@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import fcntl
+import functools
 import os
 import shutil
 import subprocess
@@ -60,6 +61,7 @@ def threads_per_job(jobs: int) -> int:
 # --------------------------------------------------------------------------- the cache
 
 
+@functools.lru_cache(maxsize=None)
 def _md_config():
     """MyST's parser settings as the book's Sphinx build has them (they decide what a cell is)."""
     import dataclasses
