@@ -4,47 +4,62 @@
 #   make lab    set everything up and open the chapters in JupyterLab (BOOK_QUICK=1: quick budget)
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help book test quick check-site lab setup system-deps data clean
+.PHONY: help book test quick check-site lab bench setup system-deps data clean
 
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
-JB_FLAGS := -W --keep-going
+# JOBS: chapters run side by side, each with its share of the cores (make test JOBS=1: serial)
+JOBS ?= 2
 FULL := _build/full
 QUICK_DIR := _build/quick
+# tools/book.py runs the chapters into MyST-NB's execution cache, JOBS at a time (only those
+# the cache lacks), then the one Jupyter Book command line with its flags (-W --keep-going)
+BOOK := $(BIN)/python tools/book.py --jobs $(JOBS)
+# The execution cache keys on a chapter's cells only, so a change to what the cells import or
+# run must clear it: helpers/, a chapter's script or params.json (notebooks/*/), the pinned
+# packages. CACHE_STAMP is touched when the cache is cleared; an input newer than it clears it.
+CACHE_INPUTS := requirements.txt $(shell find helpers notebooks \( -name '*.py' -o -name '*.json' \) \
+  -not -path '*/__pycache__/*' -not -path '*/.ipynb_checkpoints/*' 2>/dev/null)
+CACHE_STAMP := $(FULL)/.stamp
 
 help:
 	@echo "make book  - build the website with the full run budget (into $(FULL)/_build/html)"
 	@echo "make test  - unit tests, every chapter as an nbval test, and a quick build of the site"
 	@echo "            checked in headless Chromium (tests/site)"
 	@echo "make check-site - the same browser test on the full website from make book"
+	@echo "make bench - how long each chapter and the Sphinx pass take, serial beside JOBS at a time;"
+	@echo "            BENCH_ARGS='--budget quick --chapters 01_tensors 04_regression' for a few"
 	@echo "make lab   - JupyterLab on 127.0.0.1: a chapter's .md opens as a notebook (double click);"
 	@echo "            full budget, or quick with make lab BOOK_QUICK=1; LAB_ARGS=--port=8890 adds options"
 
 ## book: the website, every chapter run with the full budget (cached between builds)
-book: setup
-	@# The execution cache keys on cell source only: a change in helpers/, in a script or
-	@# params.json that a chapter runs (notebooks/*/), or in the pinned packages must re-run
-	@# the chapters, so such a change clears the cache. Only sources count, not __pycache__.
-	@if [ -d $(FULL) ] && [ -n "$$(find helpers notebooks requirements.txt -newer $(FULL)/.stamp \( -name '*.py' -o -name '*.json' -o -name requirements.txt \) 2>/dev/null | head -1)$$( [ -e $(FULL)/.stamp ] || echo new)" ]; then \
-	  echo "helpers/, a chapter's script or requirements.txt changed: clearing the execution cache"; rm -rf $(FULL)/_build/.jupyter_cache; fi
-	mkdir -p $(FULL) && touch $(FULL)/.stamp
-	env -u BOOK_QUICK $(BIN)/jupyter-book build . --path-output $(FULL) $(JB_FLAGS)
+book: setup $(CACHE_STAMP)
+	env -u BOOK_QUICK $(BOOK) --out $(FULL)
 	@echo "Website: $(FULL)/_build/html/index.html"
 
-## test: everything a change must pass (CI runs exactly this)
+$(CACHE_STAMP): $(CACHE_INPUTS)
+	@if [ -d $(FULL)/_build/.jupyter_cache ]; then \
+	  echo "helpers/, a chapter's script or requirements.txt changed: clearing the execution cache"; \
+	  rm -rf $(FULL)/_build/.jupyter_cache; fi
+	@mkdir -p $(@D) && touch $@
+
+## test: everything a change must pass (CI runs exactly this); JOBS chapters at a time
 test: setup
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(JOBS)
 
 ## quick: only the quick-budget website (a fresh build, never cached)
 quick: setup
-	rm -rf $(QUICK_DIR)
-	BOOK_QUICK=1 $(BIN)/jupyter-book build . --path-output $(QUICK_DIR) $(JB_FLAGS)
+	BOOK_QUICK=1 $(BOOK) --out $(QUICK_DIR) --fresh
 
 ## check-site: the browser test (tests/site) on the full website `make book` built
 check-site: setup
 	BOOK_SITE=$(FULL)/_build/html $(BIN)/python -m pytest tests/site
+
+## bench: the build's timings, serial beside parallel (tools/bench.py; BENCH_ARGS narrows it)
+bench: setup
+	$(BIN)/python tools/bench.py --jobs $(JOBS) $(BENCH_ARGS)
 
 ## lab: JupyterLab on the project (settings in book/lab/jupyter_lab_config.py); the kernel runs
 ## the full budget unless BOOK_QUICK=1 is given, e.g. `make lab BOOK_QUICK=1`

@@ -18,7 +18,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 import time
 import urllib.parse
 from collections.abc import Callable
@@ -31,17 +30,16 @@ from sitelib import (BUILD_LOG, CHROMIUM, CHROMIUM_ARGS, CONTRAST_JS, FACTS_JS, 
                      play_animations, serve, set_dark, shot_name)
 
 @pytest.fixture(scope="session")
-def build() -> Build:
-    """``$BOOK_SITE`` as it is, or a fresh quick-budget build (-W: any warning fails it)."""
+def build(quick_book) -> Build:
+    """``$BOOK_SITE`` as it is, or a fresh quick-budget build (-W: any warning fails it). The
+    chapters nbval ran in this session come from its cache (``quick_book``, root conftest.py)."""
     if SITE is not None:
         html_dir = SITE.resolve()
         ok = (html_dir / "index.html").exists()
         return Build(html_dir, ok, log_tail="" if ok else f"{SITE_ENV}={html_dir} has no index.html: "
                      "point it at a built site's html folder")
-    shutil.rmtree(QUICK_OUT, ignore_errors=True)
+    cmd = quick_book.prepare(QUICK_OUT)  # empties QUICK_OUT, seeds its execution cache
     BUILD_LOG.parent.mkdir(parents=True, exist_ok=True)
-    cmd = [str(Path(sys.executable).parent / "jupyter-book"), "build", ".", "--path-output",
-           str(QUICK_OUT), "-W", "--keep-going"]
     start = time.perf_counter()
     with BUILD_LOG.open("w", encoding="utf-8") as log:
         proc = subprocess.run(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
