@@ -37,8 +37,9 @@ KNOWN: dict[str, int] = {
     "18_dqn": 15,
     "19_gan": 9,
     "21_project": 12,
-    "23_distributed": 17,
-    "24_deployment": 18,
+    "22_skorch": 1,
+    "23_distributed": 16,
+    "24_deployment": 17,
 }
 
 
