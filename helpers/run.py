@@ -32,7 +32,7 @@ def seed_everything(seed: int = 0) -> torch.Generator:
 
 
 def pick_device() -> torch.device:
-    """The accelerator PyTorch finds (CUDA, Apple's MPS, Intel's XPU, ...), else the CPU."""
+    """Any accelerator PyTorch finds (CUDA, Apple's MPS, Intel's XPU), else the CPU."""
     accelerator = getattr(torch, "accelerator", None)  # torch.accelerator: torch >= 2.6
     if accelerator is not None:
         if accelerator.is_available():

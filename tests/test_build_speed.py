@@ -6,9 +6,11 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-import conftest
-
 ROOT = Path(__file__).resolve().parents[1]
+# the root conftest.py, by path: tests/site/conftest.py would answer to `import conftest`
+_root = importlib.util.spec_from_file_location("root_conftest_under_test", ROOT / "conftest.py")
+conftest = importlib.util.module_from_spec(_root)
+_root.loader.exec_module(conftest)
 _spec = importlib.util.spec_from_file_location("book_tool_under_test", ROOT / "tools" / "book.py")
 book = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(book)

@@ -6,6 +6,7 @@ import ast
 import importlib.util
 import os
 import re
+import types
 import sys
 from pathlib import Path
 
@@ -85,7 +86,10 @@ def test_folders_follow_the_settings(monkeypatch, tmp_path):
     monkeypatch.setenv("BOOK_DATA", str(tmp_path / "d"))
     monkeypatch.setenv("BOOK_OUTPUT", str(tmp_path / "o"))
     assert helpers.data_root() == (tmp_path / "d").resolve()
-    assert helpers.output_dir("ch") == tmp_path / "o" / "ch"
+    monkeypatch.setenv("BOOK_QUICK", "0")
+    assert helpers.output_dir("ch") == tmp_path / "o" / "full" / "ch"  # one folder per budget
+    monkeypatch.setenv("BOOK_QUICK", "1")
+    assert helpers.output_dir("ch") == tmp_path / "o" / "quick" / "ch"
     monkeypatch.delenv("BOOK_DATA")
     assert helpers.data_root() == ROOT / "data"
 
@@ -149,12 +153,16 @@ def test_the_sphinx_extension_reads_the_settings_without_helpers_or_torch(monkey
         status_table.settings.quick()
 
 
+# what pytest_configure reads of a config that runs without pytest-xdist
+NOT_DISTRIBUTED = types.SimpleNamespace(getoption=lambda name, default=None: default)
+
+
 def test_pytest_stops_at_once_on_a_bad_value(monkeypatch):
     """``BOOK_QUICK=on make test`` must not run the full budget: pytest refuses to start
     (a UsageError in pytest_configure: exit status 4, the message, no test run)."""
     root_conftest = _load("root_conftest_under_test", ROOT / "conftest.py")
     monkeypatch.setenv("BOOK_QUICK", "on")
     with pytest.raises(pytest.UsageError, match="^BOOK_QUICK='on' is not a value the book accepts"):
-        root_conftest.pytest_configure(None)
+        root_conftest.pytest_configure(NOT_DISTRIBUTED)
     monkeypatch.setenv("BOOK_QUICK", "1")
-    root_conftest.pytest_configure(None)
+    root_conftest.pytest_configure(NOT_DISTRIBUTED)

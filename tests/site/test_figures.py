@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from sitelib import KNOWN_LONG, CHAPTERS, MARKDOWN, PAGES, animation_cells, source_tokens
+from sitelib import KNOWN_LONG, WIDE_OUTPUT_PAGES, CHAPTERS, MARKDOWN, PAGES, animation_cells, source_tokens
 
 pytestmark = pytest.mark.site
 page_params = pytest.mark.parametrize("doc", PAGES)
@@ -36,6 +36,11 @@ def test_code_and_outputs_fit_without_scrolling(visit, doc):
     report = [f"{b['kind']} block {b['overflow']} px too wide, longest line "
               f"{b['chars']} chars: {b['line'][:90]!r}" for b in wide]
     stem = doc.rsplit("/", 1)[-1]
+    unexplained = [b for b in wide if not (stem in WIDE_OUTPUT_PAGES and b["kind"] == "output"
+                                           and not b["chars"])]
+    if wide and not unexplained:  # only the recorded wide figure or table of this page
+        pytest.xfail(f"{doc}: a non-text output wider than the column, recorded in "
+                     f"WIDE_OUTPUT_PAGES (tests/site/sitelib.py):\n" + "\n".join(report))
     if wide and KNOWN_LONG.get(stem):  # an older chapter whose long lines are recorded
         pytest.xfail(f"{doc}: {KNOWN_LONG[stem]} code lines over 88 characters, recorded in "
                      f"tests/test_code_width.py; {len(wide)} blocks scroll:\n" + "\n".join(report))
