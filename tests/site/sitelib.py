@@ -29,6 +29,8 @@ from mdit_py_plugins.dollarmath import dollarmath_plugin
 from mdit_py_plugins.front_matter import front_matter_plugin
 from mdit_py_plugins.myst_role import myst_role_plugin
 
+import pytest
+
 from helpers import settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -83,6 +85,8 @@ def toc_pages(toc_file: Path = ROOT / "_toc.yml") -> list[str]:
 
 PAGES = toc_pages()
 CHAPTERS = [p for p in PAGES if p.startswith("notebooks/")]
+page_params = pytest.mark.parametrize("doc", PAGES)         # a test per page of the book
+chapter_params = pytest.mark.parametrize("doc", CHAPTERS)   # a test per chapter
 
 
 def config() -> dict[str, Any]:

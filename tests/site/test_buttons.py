@@ -10,11 +10,9 @@ import pytest
 
 from helpers import settings
 
-from sitelib import CHAPTERS, PAGES, ROOT, config, dead_buttons, download_notebook, page_buttons, serve
+from sitelib import chapter_params, CHAPTERS, PAGES, ROOT, config, dead_buttons, download_notebook, page_buttons, serve
 
 pytestmark = pytest.mark.site
-page_params = pytest.mark.parametrize("doc", PAGES)
-chapter_params = pytest.mark.parametrize("doc", CHAPTERS)
 
 
 @chapter_params

@@ -9,12 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from sitelib import (CHAPTERS, LOCAL_HOSTS, PAGES, ROOT, config, has_maths, markdown_headings,
+from sitelib import (chapter_params, page_params, CHAPTERS, LOCAL_HOSTS, PAGES, ROOT, config, has_maths, markdown_headings,
                      MARKDOWN, plain, raw_markdown_tables, source_headings, source_tokens)
 
 pytestmark = pytest.mark.site
-page_params = pytest.mark.parametrize("doc", PAGES)
-chapter_params = pytest.mark.parametrize("doc", CHAPTERS)
 
 
 @page_params

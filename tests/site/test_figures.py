@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from sitelib import KNOWN_LONG, WIDE_OUTPUT_PAGES, CHAPTERS, MARKDOWN, PAGES, animation_cells, source_tokens
+from sitelib import page_params, KNOWN_LONG, WIDE_OUTPUT_PAGES, CHAPTERS, MARKDOWN, PAGES, animation_cells, source_tokens
 
 pytestmark = pytest.mark.site
-page_params = pytest.mark.parametrize("doc", PAGES)
-chapter_params = pytest.mark.parametrize("doc", CHAPTERS)
 
 
 @page_params

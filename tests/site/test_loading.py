@@ -8,12 +8,10 @@ import urllib.parse
 
 import pytest
 
-from sitelib import (CHAPTERS, LOCAL_HOSTS, PAGES, SCREENSHOTS, SEARCH_FINDS, SEARCH_WORD,
+from sitelib import (page_params, CHAPTERS, LOCAL_HOSTS, PAGES, SCREENSHOTS, SEARCH_FINDS, SEARCH_WORD,
                      FACTS_JS, Visit, fetch, open_page, play_animations, serve)
 
 pytestmark = pytest.mark.site
-page_params = pytest.mark.parametrize("doc", PAGES)
-chapter_params = pytest.mark.parametrize("doc", CHAPTERS)
 
 
 def test_quick_site_builds(build):

@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from sitelib import CHAPTERS, MAX_PAGE_BYTES, MIN_CONTRAST, PAGES, page_bytes, shot_name
+from sitelib import page_params, CHAPTERS, MAX_PAGE_BYTES, MIN_CONTRAST, PAGES, page_bytes, shot_name
 
 pytestmark = pytest.mark.site
-page_params = pytest.mark.parametrize("doc", PAGES)
-chapter_params = pytest.mark.parametrize("doc", CHAPTERS)
 
 
 @page_params
