@@ -8,6 +8,12 @@ not messages: they stay English in both editions.
 
     python tools/translate.py update   # after an English edit: new messages empty, changed ones fuzzy
     python tools/translate.py status   # per page: translated, untranslated, fuzzy
+    python tools/translate.py todo notebooks/12_cnn > todo.json   # what a page still needs
+    python tools/translate.py fill notebooks/12_cnn done.json     # {English: Chinese} into it
+    python tools/translate.py check [PAGE ...]   # the catalogues alone: empty, fuzzy, broken
+
+A PO editor (Poedit, Lokalize, or any text editor) works on the ``.po`` files just as well;
+``todo``/``fill`` are for translating a page in one pass.
 
 After ``update``, translate every empty or fuzzy message (and remove its ``#, fuzzy`` line), then
 ``make book``. ``tests/test_translation.py`` fails while any message is untranslated or fuzzy, or
@@ -146,10 +152,65 @@ def literal_problems(english: str, translation: str) -> list[str]:
     return problems
 
 
+def todo(page: str) -> list[dict[str, str]]:
+    """The messages of ``page``'s catalogue that are empty or fuzzy: [{"id": ..., "str": ...}]."""
+    return [{"id": m.id, "str": m.string} for m in read(CATALOGUES / f"{page}.po")
+            if m.id and (not m.string or m.fuzzy)]
+
+
+def fill(page: str, translations: dict[str, str]) -> list[str]:
+    """Write ``translations`` ({English: Chinese}) into ``page``'s catalogue (no longer fuzzy);
+    returns the problems: an English text the catalogue lacks, a literal that did not survive."""
+    from babel.messages.pofile import write_po
+
+    path = CATALOGUES / f"{page}.po"
+    catalogue = read(path)
+    problems = []
+    for english, chinese in translations.items():
+        message = catalogue.get(english)
+        if message is None:
+            problems.append(f"not a message of {page}: {english[:60]!r}")
+            continue
+        message.string, message.flags = chinese, message.flags - {"fuzzy"}
+        problems += [f"{english[:50]!r}: {p}" for p in literal_problems(english, chinese)]
+    with open(path, "wb") as f:
+        write_po(f, catalogue, width=0, include_previous=True)
+    return problems
+
+
+def check(page: str) -> list[str]:
+    """What is wrong with ``page``'s catalogue on its own: empty, fuzzy or broken messages."""
+    problems = []
+    for m in read(CATALOGUES / f"{page}.po"):
+        if not m.id:
+            continue
+        if not m.string or m.fuzzy:
+            problems.append(f"{'fuzzy' if m.string else 'untranslated'}: {m.id[:60]!r}")
+        else:
+            problems += [f"{m.id[:50]!r}: {p}" for p in literal_problems(m.id, m.string)]
+    return problems
+
+
 def main(argv: list[str] | None = None) -> int:
+    import json
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("command", choices=["update", "status"])
+    parser.add_argument("command", choices=["update", "status", "todo", "fill", "check"])
+    parser.add_argument("args", nargs="*", help="todo: PAGE; fill: PAGE FILE.json; check: PAGEs")
     args = parser.parse_args(argv)
+    if args.command == "todo":
+        print(json.dumps(todo(args.args[0]), ensure_ascii=False, indent=1))
+        return 0
+    if args.command in ("fill", "check"):
+        if args.command == "fill":
+            page, file = args.args
+            problems = fill(page, json.loads(Path(file).read_text(encoding="utf-8")))
+        else:
+            names = args.args or [str(p.relative_to(CATALOGUES).with_suffix(""))
+                                  for p in sorted(CATALOGUES.rglob("*.po"))]
+            problems = [f"{page}: {p}" for page in names for p in check(page)]
+        print("\n".join(problems) or "no problems")
+        return 1 if problems else 0
     templates = extract()
     if args.command == "update":
         update(templates)
