@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import collections
 import functools
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -124,8 +125,10 @@ def literals(text: str) -> collections.Counter:
                 found[("code", token.content)] += 1
             elif token.type in ("math_inline", "math_inline_double", "math_block"):
                 found[("maths", token.content.strip())] += 1
-            elif token.type == "myst_role":
-                found[("role", token.meta.get("name"), token.content)] += 1
+            elif token.type == "myst_role":  # {ref}`a title <label>`: the title is prose
+                target = re.fullmatch(r"(?s).*<([^<>]+)>", token.content)
+                found[("role", token.meta.get("name"),
+                       target.group(1) if target else token.content)] += 1
             elif token.type == "link_open":
                 found[("link", token.attrs.get("href"))] += 1
             elif token.type in ("strong_open", "em_open"):
@@ -138,8 +141,6 @@ def literals(text: str) -> collections.Counter:
 
 def words(text: str) -> bool:
     """Whether ``text`` has anything to translate: Latin letters outside code, maths and roles."""
-    import re
-
     text = re.sub(r"\{[^}]*\}`[^`]*`|`[^`]*`|\$[^$]*\$", "", text)
     return re.search(r"[A-Za-z]{2,}", text) is not None
 
