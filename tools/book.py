@@ -47,8 +47,18 @@ CACHE = Path("_build") / ".jupyter_cache"  # where MyST-NB looks, under --path-o
 TIMEOUT = 1800  # seconds per chapter, as execute.timeout in _config.yml
 
 
+
+
+def _editions() -> dict[str, str]:
+    import yaml
+
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    return config["sphinx"]["config"]["language_editions"]
+
+
 # The translated editions: Sphinx language -> folder below the English site's html folder
-TRANSLATIONS = {"zh_CN": "zh"}
+# (``language_editions`` in _config.yml, which the language switch on every page reads too)
+TRANSLATIONS = {language: folder for language, folder in _editions().items() if folder}
 LOCALE_DIR = ROOT / "book" / "locale"  # as locale_dirs in _config.yml
 
 
@@ -121,6 +131,174 @@ def build(out: Path | str, toc: Path | str | None = None, log=None) -> int:
         status = status or code
     publish(out)
     return status
+
+
+def cache_dir(out: Path | str) -> Path:
+    """The execution cache MyST-NB reads for a build into ``out``."""
+    return Path(out) / CACHE
+
+
+def threads_per_job(jobs: int) -> int:
+    """PyTorch threads for each of ``jobs`` kernels running side by side: the cores, shared."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, (cores or 1) // max(1, jobs))
+
+
+# --------------------------------------------------------------------------- the cache
+
+
+@functools.lru_cache(maxsize=None)
+def _md_config():
+    """MyST's parser settings as the book's Sphinx build has them (they decide what a cell is)."""
+    import dataclasses
+
+    from jupyter_book.config import get_final_config
+    from myst_parser.config.main import MdParserConfig
+
+    config, _ = get_final_config(user_yaml=ROOT / "_config.yml", sourcedir=ROOT,
+                                 cli_config={"latex_individualpages": False})
+    fields = {f.name for f in dataclasses.fields(MdParserConfig)}
+    return MdParserConfig(**{k[len("myst_"):]: v for k, v in config.items()
+                             if k.startswith("myst_") and k[len("myst_"):] in fields})
+
+
+def read_chapter(path: Path | str):
+    """The chapter as MyST-NB reads it for the build: the cache key is computed from this."""
+    from myst_nb.core.read import read_myst_markdown_notebook
+
+    path = Path(path)
+    return read_myst_markdown_notebook(path.read_text(encoding="utf-8"), config=_md_config(),
+                                       add_source_map=True, path=str(path))
+
+
+def is_notebook(path: Path) -> bool:
+    """A page that MyST-NB executes (a text notebook with a kernelspec)."""
+    from myst_nb.core.read import is_myst_markdown_notebook
+
+    return path.suffix == ".md" and is_myst_markdown_notebook(path.read_text(encoding="utf-8"))
+
+
+@contextlib.contextmanager
+def _locked(cache: Path):
+    """One writer at a time (jupyter-cache's SQLite database is shared by parallel runs)."""
+    cache.mkdir(parents=True, exist_ok=True)
+    with open(cache.parent / (cache.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _open(cache: Path):
+    from jupyter_cache import get_cache
+
+    return get_cache(str(cache))
+
+
+def cached(cache: Path, notebook) -> bool:
+    """Whether ``cache`` holds an executed copy of ``notebook`` (same code cells)."""
+    if not cache.exists():
+        return False
+    with _locked(cache):
+        try:
+            _open(cache).match_cache_notebook(notebook)
+        except KeyError:
+            return False
+    return True
+
+
+def store(cache: Path, path: Path | str, executed, seconds: float) -> None:
+    """Put an executed notebook into ``cache`` as MyST-NB itself would after running it."""
+    from jupyter_cache.base import CacheBundleIn
+
+    with _locked(cache):
+        _open(cache).cache_notebook_bundle(
+            CacheBundleIn(executed, str(Path(path).resolve()), data={"execution_seconds": seconds}),
+            check_validity=False, overwrite=True)
+
+
+def last_seconds(cache: Path) -> dict[str, float]:
+    """Each chapter's latest recorded run time in ``cache`` (to start the longest first)."""
+    if not cache.exists():
+        return {}
+    with _locked(cache):
+        records = sorted(_open(cache).list_cache_records(), key=lambda r: r.created)
+    return {r.uri: float(r.data.get("execution_seconds") or 0) for r in records}
+
+
+# --------------------------------------------------------------------------- running chapters
+
+
+def _set_threads(threads: int) -> None:
+    os.environ.setdefault("OMP_NUM_THREADS", str(threads))
+
+
+def execute(path: str, cache: str) -> tuple[str, float, str | None]:
+    """Run one chapter as MyST-NB would (same reader, executor, cwd, timeout) and cache it.
+
+    Returns (path, seconds, error): error is None on success, else the traceback text.
+    """
+    from jupyter_cache.executors.utils import single_nb_execution
+
+    notebook = read_chapter(path)
+    result = single_nb_execution(notebook, cwd=str(Path(path).parent), timeout=TIMEOUT,
+                                 allow_errors=False, meta_override=True)
+    if result.err is not None:
+        return path, result.time, result.exc_string
+    store(Path(cache), path, notebook, result.time)
+    return path, result.time, None
+
+
+def chapters(toc: Path = ROOT / "_toc.yml") -> list[Path]:
+    """Every page of ``_toc.yml`` that is a notebook, in reading order."""
+    import yaml
+
+    data = yaml.safe_load(toc.read_text(encoding="utf-8"))
+    files: list[str] = [data["root"]]
+
+    def walk(entries: list[dict[str, Any]]) -> None:
+        for entry in entries:
+            if "file" in entry:
+                files.append(entry["file"])
+            for key in ("parts", "chapters", "sections"):
+                walk(entry.get(key, []))
+
+    walk([data])
+    paths = [ROOT / (f if f.endswith(".md") else f + ".md") for f in files]
+    return [p for p in paths if p.exists() and is_notebook(p)]
+
+
+def prefill(out: Path, paths: list[Path], jobs: int, log=print) -> dict[str, tuple[float, str | None]]:
+    """Run every chapter of ``paths`` that the cache of ``out`` lacks, ``jobs`` at a time.
+
+    Returns {path: (seconds, error or None)} for the chapters it ran.
+    """
+    cache = cache_dir(out)
+    todo = [p for p in paths if not cached(cache, read_chapter(p))]
+    if not todo:
+        log(f"all {len(paths)} chapters are in the execution cache")
+        return {}
+    before = last_seconds(cache)
+    todo.sort(key=lambda p: -before.get(str(p.resolve()), 0.0))  # the longest first
+    threads = threads_per_job(min(jobs, len(todo)))
+    log(f"running {len(todo)} of {len(paths)} chapters, {jobs} at a time, "
+        f"{os.environ.get('OMP_NUM_THREADS', threads)} threads each")
+    results: dict[str, tuple[float, str | None]] = {}
+    if jobs <= 1:
+        runs = (execute(str(p), str(cache)) for p in todo)
+    else:
+        pool = ProcessPoolExecutor(max_workers=jobs, initializer=_set_threads, initargs=(threads,))
+        futures = [pool.submit(execute, str(p), str(cache)) for p in todo]
+        runs = (f.result() for f in as_completed(futures))
+    for path, seconds, error in runs:
+        results[path] = (seconds, error)
+        name = Path(path).relative_to(ROOT)
+        log(f"  {name}: {seconds:.1f} s" + ("" if error is None else
+            " FAILED (the build runs it again and reports the failing cell)"))
+    if jobs > 1:
+        pool.shutdown()
+    return results
 
 
 def main(argv: list[str] | None = None) -> int:

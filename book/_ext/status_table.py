@@ -26,6 +26,8 @@ from typing import Any
 from docutils import nodes
 from sphinx.addnodes import pending_xref
 from sphinx.application import Sphinx
+from sphinx.config import Config
+from sphinx.locale import get_translation
 from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util.docutils import SphinxDirective
 
@@ -50,6 +52,29 @@ CHAPTER_PREFIX = "notebooks/"  # chapters are the notebooks; book/ holds the oth
 NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 
 
+# The table's own words are translated like the theme's: a message catalogue ``extensions.po``
+# in each language's folder of ``locale_dirs`` (book/locale/zh_CN/LC_MESSAGES/extensions.po).
+CATALOGUE = "extensions"
+_ = get_translation(CATALOGUE)
+
+
+def load_catalogue(app: Sphinx, config: Config) -> None:
+    """Compile ``extensions.po`` (Sphinx compiles the pages' catalogues only later, in the
+    build) and register it for the build's language."""
+    if not config.language or config.language == "en":
+        return
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for folder in config.locale_dirs:
+        base = Path(app.srcdir) / folder
+        po = base / config.language / "LC_MESSAGES" / f"{CATALOGUE}.po"
+        if po.exists():
+            with po.open("rb") as source, po.with_suffix(".mo").open("wb") as target:
+                write_mo(target, read_po(source))
+            app.add_message_catalog(CATALOGUE, str(base))
+
+
 class ChapterStatusNode(nodes.General, nodes.Element):
     """Placeholder for the chapter status table."""
 
@@ -60,11 +85,12 @@ class ChapterStatus(SphinxDirective):
     def run(self) -> list[nodes.Node]:
         # Marks the page like {nb-exec-table} does, so it is rebuilt after any re-execution.
         NbMetadataCollector.set_doc_data(self.env, self.env.docname, METADATA_KEY, True)
-        budget = "quick (BOOK_QUICK=1)" if settings.quick() else "full"
-        para = nodes.paragraph()
-        para += nodes.Text("This build ran the chapters with the ")
-        para += nodes.strong(text=f"{budget} budget")
-        para += nodes.Text(".")
+        budget = _("quick budget (BOOK_QUICK=1)") if settings.quick() else _("full budget")
+        # translated here (below), not by the page's catalogue: the budget differs per build
+        para = nodes.paragraph(translatable=False)
+        para += nodes.Text(str(_("This build ran the chapters with the ")))
+        para += nodes.strong(text=str(budget))
+        para += nodes.Text(str(_(".")))
         return [para, ChapterStatusNode()]
 
 
@@ -123,7 +149,8 @@ class ChapterStatusTransform(SphinxPostTransform):
         return sorted(d for d in self.env.found_docs if d.startswith(CHAPTER_PREFIX))
 
     def make_table(self) -> nodes.table:
-        headers = ["Chapter", "Last run (UTC)", "Run time (s)", "Status", "Checked numbers"]
+        headers = [_("Chapter"), _("Last run (UTC)"), _("Run time (s)"), _("Status"),
+                   _("Checked numbers")]
         table = nodes.table(classes=["colwidths-auto", "chapter-status"])
         tgroup = nodes.tgroup(cols=len(headers))
         table += tgroup
@@ -133,7 +160,7 @@ class ChapterStatusTransform(SphinxPostTransform):
         tgroup += thead
         tgroup += tbody
         head = nodes.row()
-        head.extend(_text(h) for h in headers)
+        head.extend(_text(str(h)) for h in headers)
         thead += head
 
         doc_data = NbMetadataCollector.get_doc_data(self.env)
@@ -154,9 +181,9 @@ class ChapterStatusTransform(SphinxPostTransform):
                 runtime = data.get("runtime")
                 row += _text(when)
                 row += _text("-" if runtime is None else f"{runtime:.1f}")
-                row += _text("passed" if data.get("succeeded") else "FAILED")
+                row += _text(str(_("passed") if data.get("succeeded") else _("FAILED")))
             else:
-                row += [_text("not executed"), _text("-"), _text("-")]
+                row += [_text(str(_("not executed"))), _text("-"), _text("-")]
 
             numbers = checked_numbers(read_glue(glue_folder, docname))
             cell = nodes.paragraph()
@@ -167,7 +194,7 @@ class ChapterStatusTransform(SphinxPostTransform):
                 cell += nodes.Text(" = ")
                 cell += nodes.strong(text=value, classes=["checked-number"])
             if not numbers:
-                cell += nodes.Text("none recorded")
+                cell += nodes.Text(str(_("none recorded")))
             row += nodes.entry("", cell)
             tbody += row
         return table
@@ -177,4 +204,5 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_node(ChapterStatusNode)
     app.add_directive("chapter-status", ChapterStatus)
     app.add_post_transform(ChapterStatusTransform)
+    app.connect("config-inited", load_catalogue)
     return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}
