@@ -4,7 +4,7 @@
 #   make lab    set everything up and open the chapters in JupyterLab (BOOK_QUICK=1: quick budget)
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help book test quick check-site lab bench setup system-deps data clean
+.PHONY: help book test quick check-site lab bench translations setup system-deps data clean
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -31,6 +31,7 @@ help:
 	@echo "make check-site - the same browser test on the full website from make book"
 	@echo "make bench - how long each chapter and the Sphinx pass take, serial beside JOBS at a time;"
 	@echo "            BENCH_ARGS='--budget quick --chapters 01_tensors 04_regression' for a few"
+	@echo "make translations - after an English edit: update the Chinese catalogues (book/locale)"
 	@echo "make lab   - JupyterLab on 127.0.0.1: a chapter's .md opens as a notebook (double click);"
 	@echo "            full budget, or quick with make lab BOOK_QUICK=1; LAB_ARGS=--port=8890 adds options"
 
@@ -67,6 +68,11 @@ lab: setup
 	env $(if $(filter 1 true yes,$(BOOK_QUICK)),BOOK_QUICK=1,-u BOOK_QUICK) \
 	  $(BIN)/jupyter lab --config=book/lab/jupyter_lab_config.py $(LAB_ARGS)
 
+## translations: extract the English messages, update book/locale/zh_CN's catalogues (new
+## messages empty, changed ones fuzzy) and count what is left to translate per page
+translations: $(INSTALLED)
+	$(BIN)/python tools/translate.py update
+
 setup: $(INSTALLED) system-deps data
 
 $(INSTALLED): requirements.txt pyproject.toml
@@ -75,12 +81,14 @@ $(INSTALLED): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install -r requirements.txt -e .
 	touch $@
 
-## system-deps: Debian's Fashion-MNIST, fortunes (text) and Chromium (for the browser test), when we may install
+## system-deps: Debian's Fashion-MNIST, fortunes (text), Chromium and a CJK font (for the browser
+## test of both editions), when we may install
 system-deps:
 	@need=""; \
 	[ -d /usr/share/datasets/fashion-mnist ] || [ -e data/FashionMNIST/raw/train-images-idx3-ubyte.gz ] || need="$$need dataset-fashion-mnist"; \
 	[ -d /usr/share/games/fortunes ] || [ -d data/fortunes ] || need="$$need fortunes"; \
 	command -v chromium >/dev/null || need="$$need chromium"; \
+	[ -d /usr/share/fonts/opentype/noto ] && ls /usr/share/fonts/opentype/noto | grep -q CJK || need="$$need fonts-noto-cjk"; \
 	if [ -z "$$need" ]; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	  echo "installing Debian packages:$$need"; \

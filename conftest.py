@@ -26,6 +26,7 @@ import functools
 import importlib.util
 import os
 import shutil
+import sys
 import time
 import warnings
 from pathlib import Path
@@ -269,7 +270,8 @@ class QuickBook:
                 time.sleep(1)
 
     def prepare(self, out: Path) -> list[str]:
-        """Empty ``out``, seed its execution cache; the command line that builds the site."""
+        """Empty ``out``, seed its execution cache; the command line that builds the site, both
+        editions (tools/book.py: English, then Chinese from the same cache)."""
         global _threads_set
         self.wait()
         book = book_tool()
@@ -279,7 +281,7 @@ class QuickBook:
         if _threads_set:  # the chapters are done: the build may use every core
             os.environ.pop("OMP_NUM_THREADS", None)
             _threads_set = False
-        return book.jupyter_book(out)
+        return [sys.executable, str(BOOK_TOOL), "--out", str(out)]
 
 
 @pytest.fixture(scope="session")

@@ -139,3 +139,32 @@ def test_notebook_problems_name_each_broken_cell_by_index_and_first_line():
         "code cell 2 ('nothing()')", "code cell 3 ('other()')", "code cell 4 ('untagged()')"]
     assert "ran without an error" in problems[0] and "raised ValueError: boom" in problems[1]
     assert expected_errors.notebook_problems({}) == []
+
+
+# --------------------------------------------------------------------------- language_switch
+
+language_switch = _load("language_switch")
+EDITIONS = {"en": "", "zh_CN": "zh"}
+
+
+@pytest.mark.parametrize("language, page, href", [
+    ("en", "index", "zh/index.html"),
+    ("en", "notebooks/12_cnn", "../zh/notebooks/12_cnn.html"),
+    ("zh_CN", "index", "../index.html"),
+    ("zh_CN", "notebooks/12_cnn", "../../notebooks/12_cnn.html"),
+])
+def test_language_switch_links_to_the_same_page(language, page, href):
+    (link,) = language_switch.links(EDITIONS, language, page)
+    assert link["href"] == href
+    assert link["hreflang"] == ("en" if language == "zh_CN" else "zh-CN")
+    assert link["name"] == ("English" if language == "zh_CN" else "中文")
+
+
+def test_language_switch_template_goes_after_the_theme_buttons():
+    config = SimpleNamespace(templates_path=[], html_theme_options={})
+    language_switch.add_template(None, config)
+    assert config.html_theme_options["article_header_end"] == [
+        "article-header-buttons.html", language_switch.TEMPLATE]
+    assert (Path(config.templates_path[0]) / language_switch.TEMPLATE).is_file()
+    language_switch.add_template(None, config)  # twice: still once
+    assert config.html_theme_options["article_header_end"].count(language_switch.TEMPLATE) == 1

@@ -250,8 +250,8 @@ def execute(path: str, cache: str) -> tuple[str, float, str | None]:
     return path, result.time, None
 
 
-def chapters(toc: Path = ROOT / "_toc.yml") -> list[Path]:
-    """Every page of ``_toc.yml`` that is a notebook, in reading order."""
+def toc_files(toc: Path = ROOT / "_toc.yml") -> list[str]:
+    """Every page of ``toc`` in reading order, as written there (``notebooks/12_cnn``)."""
     import yaml
 
     data = yaml.safe_load(toc.read_text(encoding="utf-8"))
@@ -265,7 +265,12 @@ def chapters(toc: Path = ROOT / "_toc.yml") -> list[Path]:
                 walk(entry.get(key, []))
 
     walk([data])
-    paths = [ROOT / (f if f.endswith(".md") else f + ".md") for f in files]
+    return [f[:-3] if f.endswith(".md") else f for f in files]
+
+
+def chapters(toc: Path = ROOT / "_toc.yml") -> list[Path]:
+    """Every page of ``_toc.yml`` that is a notebook, in reading order."""
+    paths = [ROOT / f"{f}.md" for f in toc_files(toc)]
     return [p for p in paths if p.exists() and is_notebook(p)]
 
 

@@ -26,7 +26,6 @@ from typing import Any
 from docutils import nodes
 from sphinx.addnodes import pending_xref
 from sphinx.application import Sphinx
-from sphinx.config import Config
 from sphinx.locale import get_translation
 from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util.docutils import SphinxDirective
@@ -52,27 +51,9 @@ CHAPTER_PREFIX = "notebooks/"  # chapters are the notebooks; book/ holds the oth
 NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 
 
-# The table's own words are translated like the theme's: a message catalogue ``extensions.po``
-# in each language's folder of ``locale_dirs`` (book/locale/zh_CN/LC_MESSAGES/extensions.po).
-CATALOGUE = "extensions"
-_ = get_translation(CATALOGUE)
-
-
-def load_catalogue(app: Sphinx, config: Config) -> None:
-    """Compile ``extensions.po`` (Sphinx compiles the pages' catalogues only later, in the
-    build) and register it for the build's language."""
-    if not config.language or config.language == "en":
-        return
-    from babel.messages.mofile import write_mo
-    from babel.messages.pofile import read_po
-
-    for folder in config.locale_dirs:
-        base = Path(app.srcdir) / folder
-        po = base / config.language / "LC_MESSAGES" / f"{CATALOGUE}.po"
-        if po.exists():
-            with po.open("rb") as source, po.with_suffix(".mo").open("wb") as target:
-                write_mo(target, read_po(source))
-            app.add_message_catalog(CATALOGUE, str(base))
+# The table's own words are translated like the theme's, through the catalogue that
+# language_switch.py loads: book/locale/<language>/LC_MESSAGES/extensions.po
+_ = get_translation("extensions")
 
 
 class ChapterStatusNode(nodes.General, nodes.Element):
@@ -154,7 +135,7 @@ class ChapterStatusTransform(SphinxPostTransform):
         table = nodes.table(classes=["colwidths-auto", "chapter-status"])
         tgroup = nodes.tgroup(cols=len(headers))
         table += tgroup
-        for _ in headers:
+        for _header in headers:
             tgroup += nodes.colspec(colwidth=1)
         thead, tbody = nodes.thead(), nodes.tbody()
         tgroup += thead
@@ -204,5 +185,4 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_node(ChapterStatusNode)
     app.add_directive("chapter-status", ChapterStatus)
     app.add_post_transform(ChapterStatusTransform)
-    app.connect("config-inited", load_catalogue)
     return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}

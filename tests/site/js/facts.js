@@ -52,5 +52,13 @@ async () => {
         .map(([k, sel]) => [k, (document.querySelector(sel) || {}).href || null])),
     launch: [...document.querySelectorAll('.dropdown-launch-buttons a')].map(a => a.href),
     favicon: (document.querySelector('link[rel~="icon"]') || {}).href || null,
+    // the edition: the page's language, its links to the other editions, its words
+    lang: document.documentElement.lang,
+    languageLinks: [...document.querySelectorAll('a.language-switch')].map(a => ({
+        href: a.href, lang: a.hreflang, text: a.textContent.trim(), visible: a.offsetParent !== null})),
+    cjkChars: (article.innerText.match(/[\u4e00-\u9fff]/g) || []).length,
+    prose: [...article.querySelectorAll('p, li, h1, h2, h3, td, th')]
+        .filter(el => !el.closest('.cell_input, .cell_output, pre, code, .math'))
+        .map(el => el.innerText).join('\n'),
   };
 }
