@@ -91,7 +91,7 @@ def edition_config(out: Path | str, language: str | None = None, execute: bool =
     if not execute:
         config["execute"]["execute_notebooks"] = "off"
     if cache is not None:
-        config["execute"]["cache_path"] = str(Path(cache).resolve())
+        config["execute"]["cache"] = str(Path(cache).resolve())
     path = Path(out) / "_config.yml"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), encoding="utf-8")

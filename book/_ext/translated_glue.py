@@ -1,0 +1,48 @@
+"""Glued numbers in translated paragraphs (the Chinese edition).
+
+Sphinx translates a paragraph by parsing its translation (from the page's ``.po``) as a small
+document of its own. MyST-NB resolves a ``{glue:text}`key``` role from the notebook that is
+being parsed, and by then that parse is over, so the role warns "No key ... found in glue data
+for this document" and the number is missing from the Chinese page. MyST-NB can also glue
+from a document by name (``{glue:text}`path::key```), resolved after reading from the glue
+data every executed page writes. In a translated paragraph, this extension turns the plain
+form into that one, naming the page itself: the same number, from the same run.
+Nothing changes for an English build (no paragraph is re-parsed there).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sphinx.application import Sphinx
+from sphinx.config import Config
+
+KEY = "nb_renderer"  # MyST-NB's notebook renderer, on a document while its notebook is parsed
+
+
+def by_name(run):
+    """A glue role's ``run`` that, outside the notebook's own parse, names the page."""
+
+    def patched(self):
+        if KEY not in self.document and "::" not in self.text:
+            env = self.document.settings.env
+            self.text = f"/{env.doc2path(env.docname, base=False)}::{self.text}"
+        return run(self)
+
+    patched.by_name = True
+    return patched
+
+
+def patch(app: Sphinx, config: Config) -> None:
+    if not config.language or config.language == "en":
+        return
+    from myst_nb.ext.glue.roles import PasteRoleAny, PasteTextRole
+
+    for role in (PasteRoleAny, PasteTextRole):  # the roles that accept ``path::key``
+        if not getattr(role.run, "by_name", False):
+            role.run = by_name(role.run)
+
+
+def setup(app: Sphinx) -> dict[str, Any]:
+    app.connect("config-inited", patch)
+    return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}
