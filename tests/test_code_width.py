@@ -28,8 +28,6 @@ KNOWN: dict[str, int] = {
     "07_save_load": 11,
     "08_dataloader": 15,
     "09_optimizers": 9,
-    "12_cnn": 11,
-    "13_lstm": 10,
     "14_rnn_regression": 9,
     "15_dynamic_graphs": 1,
     "16_attention": 6,
