@@ -35,7 +35,6 @@ KNOWN: dict[str, int] = {
     "16_attention": 6,
     "17_autoencoder": 8,
     "23_distributed": 16,
-    "24_deployment": 17,
 }
 
 
