@@ -34,7 +34,6 @@ KNOWN: dict[str, int] = {
     "15_dynamic_graphs": 1,
     "16_attention": 6,
     "17_autoencoder": 8,
-    "23_distributed": 16,
 }
 
 
