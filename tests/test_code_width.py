@@ -28,12 +28,6 @@ KNOWN: dict[str, int] = {
     "07_save_load": 11,
     "08_dataloader": 15,
     "09_optimizers": 9,
-    "18_dqn": 15,
-    "19_gan": 9,
-    "21_project": 12,
-    "22_skorch": 1,
-    "23_distributed": 16,
-    "24_deployment": 17,
 }
 
 
