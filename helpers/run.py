@@ -83,8 +83,8 @@ def record(key: str, value: Any) -> int | float:
 
 @contextlib.contextmanager
 def torch_threads(n: int) -> Iterator[None]:
-    """``with helpers.torch_threads(1):`` runs the block on ``n`` CPU threads, then restores
-    torch's thread count, also when the block raises."""
+    """``with helpers.torch_threads(1):`` runs the block on ``n`` CPU threads, then
+    restores torch's thread count, also when the block raises."""
     before = torch.get_num_threads()
     torch.set_num_threads(n)
     try:
