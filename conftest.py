@@ -146,6 +146,11 @@ class MystNotebook(nbval.plugin.IPyNbFile):
     def setup(self):
         self.started = time.perf_counter()
         super().setup()
+        # Run cells as Jupyter and MyST-NB do, with history: without it IPython ignores a
+        # trailing `;` (it looks for it in the last *stored* input) and shows the value anyway.
+        kc = self.kernel.kc
+        self.kernel.execute_cell_input = lambda source, allow_stdin=None: kc.execute(
+            source, store_history=True, allow_stdin=allow_stdin, stop_on_error=False)
 
     def get_kernel_message(self, timeout=None, stream="iopub"):
         msg = super().get_kernel_message(timeout=timeout, stream=stream)
@@ -175,7 +180,7 @@ class MystNotebook(nbval.plugin.IPyNbFile):
         if [c.source.strip() for c in cells] != [c.source.strip() for c in code]:
             raise ValueError("MyST-NB and jupytext read different code cells")
         for count, (cell, run) in enumerate(zip(cells, (self.passed[i] for i in range(len(code))))):
-            # nbval runs cells without storing history: number them as one fresh run would
+            # number the cells as one fresh run of the chapter would
             cell.execution_count, cell.outputs = count + 1, run.outputs
             for out in cell.outputs:
                 if out.output_type == "execute_result":

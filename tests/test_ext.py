@@ -168,3 +168,21 @@ def test_language_switch_template_goes_after_the_theme_buttons():
     assert (Path(config.templates_path[0]) / language_switch.TEMPLATE).is_file()
     language_switch.add_template(None, config)  # twice: still once
     assert config.html_theme_options["article_header_end"].count(language_switch.TEMPLATE) == 1
+
+
+# --------------------------------------------------------------------------- translated_glue
+
+translated_glue = _load("translated_glue")
+
+
+@pytest.mark.parametrize("text, formatted, expected", [
+    ("cnn-test-accuracy:.3f", True, "/notebooks/12_cnn.md::cnn-test-accuracy:.3f"),
+    ("optimizers-ranking", True, "/notebooks/12_cnn.md::optimizers-ranking:s"),
+    ("optimizers-ranking", False, "/notebooks/12_cnn.md::optimizers-ranking"),
+])
+def test_translated_glue_names_its_page(text, formatted, expected):
+    assert translated_glue.named(text, "notebooks/12_cnn.md", formatted) == expected
+    # what PasteTextRole does with it: the format after the last colon, the page before "::"
+    if formatted:
+        key, fmt = expected.rsplit(":", 1)
+        assert key.split("::", 1) == ["/notebooks/12_cnn.md", text.split(":")[0]]

@@ -85,9 +85,29 @@ def add_links(app: Sphinx, pagename: str, templatename: str, context: dict[str, 
         for link in found)
 
 
+def translate_captions(app: Sphinx, doctree) -> None:
+    """Translate the captions of the book's parts (``_toc.yml``'s ``caption``s). They are
+    messages of the root page's catalogue, but sphinx-external-toc adds its toctrees after
+    Sphinx's translation step, so they would stay English in the sidebar and the contents."""
+    if not app.config.language or app.config.language == "en":
+        return
+    from sphinx import addnodes, locale
+    from sphinx.util.i18n import docname_to_domain
+
+    toctrees = [n for n in doctree.findall(addnodes.toctree) if n.get("caption")]
+    if not toctrees:
+        return
+    dirs = [str(Path(app.srcdir) / d) for d in app.config.locale_dirs]
+    domain = docname_to_domain(app.env.docname, app.config.gettext_compact)
+    catalogue, _found = locale.init(dirs, app.config.language, domain)
+    for node in toctrees:
+        node["caption"] = catalogue.gettext(node["caption"])
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     app.add_config_value("language_editions", {"en": ""}, "html", dict)
     app.connect("config-inited", add_template)
     app.connect("config-inited", load_catalogues)
     app.connect("html-page-context", add_links)
+    app.connect("doctree-read", translate_captions)
     return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}

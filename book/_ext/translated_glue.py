@@ -20,13 +20,21 @@ from sphinx.config import Config
 KEY = "nb_renderer"  # MyST-NB's notebook renderer, on a document while its notebook is parsed
 
 
-def by_name(run):
+def named(text: str, page: str, formatted: bool) -> str:
+    """``key[:format]`` as ``/page::key:format`` (a role that ``formatted`` its text splits a
+    format off at the last colon, so a bare key gets the default one, ``s``)."""
+    if formatted and ":" not in text:
+        text += ":s"
+    return f"/{page}::{text}"
+
+
+def by_name(run, formatted: bool):
     """A glue role's ``run`` that, outside the notebook's own parse, names the page."""
 
     def patched(self):
         if KEY not in self.document and "::" not in self.text:
             env = self.document.settings.env
-            self.text = f"/{env.doc2path(env.docname, base=False)}::{self.text}"
+            self.text = named(self.text, str(env.doc2path(env.docname, base=False)), formatted)
         return run(self)
 
     patched.by_name = True
@@ -38,9 +46,10 @@ def patch(app: Sphinx, config: Config) -> None:
         return
     from myst_nb.ext.glue.roles import PasteRoleAny, PasteTextRole
 
-    for role in (PasteRoleAny, PasteTextRole):  # the roles that accept ``path::key``
+    # the roles that accept ``path::key``; {glue:text} also takes a format after the key
+    for role, formatted in ((PasteRoleAny, False), (PasteTextRole, True)):
         if not getattr(role.run, "by_name", False):
-            role.run = by_name(role.run)
+            role.run = by_name(role.run, formatted)
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
