@@ -21,8 +21,10 @@ pytestmark = pytest.mark.site
 EDITIONS = config()["sphinx"]["config"]["language_editions"]  # {"en": "", "zh_CN": "zh"}
 ZH = EDITIONS["zh_CN"]
 # six or more English words in a row in the Chinese prose: a sentence left untranslated (or
-# English text that a cell glued into a sentence)
-ENGLISH_RUN = re.compile(r"\b[A-Za-z]{2,}(?:[ ,;:'-]+[A-Za-z]{2,}){5,}\b")
+# English text that a cell glued into a sentence); an English quotation in Chinese quotes
+# (the course's own comment, an error message) is meant
+ENGLISH_RUN = re.compile(r"\b[A-Za-z]{2,}(?:[ ,;:']+[A-Za-z]{2,}){5,}\b")
+QUOTED = re.compile(r"“[^”]*”|「[^」]*」")
 # pages whose prose quotes English on purpose: the references cite English titles
 QUOTES_ENGLISH = {"book/references"}
 
@@ -50,7 +52,7 @@ def test_chinese_page_is_in_chinese(visit, site, doc):
     f = visit(zh(doc)).facts
     assert f["lang"] == "zh-CN", f"{zh(doc)}: <html lang={f['lang']!r}>, expected zh-CN"
     assert f["cjkChars"] >= 20, f"{zh(doc)}: only {f['cjkChars']} Chinese characters on the page"
-    english = [] if doc in QUOTES_ENGLISH else ENGLISH_RUN.findall(f["prose"])
+    english = [] if doc in QUOTES_ENGLISH else ENGLISH_RUN.findall(QUOTED.sub("", f["prose"]))
     assert not english, f"{zh(doc)}: English left in the Chinese prose: {english[:5]}"
     stars = [line for line in f["prose"].splitlines() if "**" in line]
     assert not stars, f"{zh(doc)}: bold markup shown as asterisks: {stars[:3]}"
@@ -88,4 +90,8 @@ def test_language_switch_leads_to_the_same_page_both_ways(visit, server, doc):
 
 def test_english_runs_are_caught():
     assert ENGLISH_RUN.findall("它排在 Adam, the newest of the five, came second 之后")
+    assert ENGLISH_RUN.findall("Learning to act and to create more")
     assert not ENGLISH_RUN.findall("使用 nn.Linear 和 Fashion-MNIST 数据集训练 10 轮")
+    assert not ENGLISH_RUN.findall("dataloader-per-sample-seconds-per-epoch = 0.5")
+    quoted = "注释写着“this is where you can find torch is dynamic”。"
+    assert ENGLISH_RUN.findall(quoted) and not ENGLISH_RUN.findall(QUOTED.sub("", quoted))
