@@ -1,4 +1,5 @@
-"""Networks that more than one chapter uses (each is taught in its own chapter first)."""
+"""Networks that more than one chapter uses (each is taught in its own chapter
+first)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from torch import nn
 
 
 class CNN(nn.Module):
-    """The course's CNN for 28x28 grey images: two conv blocks (16, 32 channels), then a linear layer."""
+    """The course's CNN for 28x28 grey images: two conv blocks (16, 32 channels), then a
+    linear layer."""
 
     def __init__(self, n_classes: int = 10):
         super().__init__()
@@ -24,7 +26,8 @@ class CNN(nn.Module):
         self.out = nn.Linear(32 * 7 * 7, n_classes)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
-        """The last hidden layer: the flattened output of the conv blocks, (N, 32*7*7)."""
+        """The last hidden layer: the flattened output of the conv blocks,
+        (N, 32*7*7)."""
         return self.conv2(self.conv1(x)).flatten(start_dim=1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -1,17 +1,19 @@
-"""Character corpora for the chapters: Debian's ``fortunes`` (quotations and literature), as tensors.
+"""Character corpora for the chapters: Debian's ``fortunes`` (quotations and
+literature), as tensors.
 
-Where the text comes from, in order: the ``folder`` a caller passes; ``<data root>/fortunes``
-(``$BOOK_DATA/fortunes``, default ``<project>/data/fortunes``) when it exists, for a machine
-without root where someone copied the files; Debian's package ``fortunes``, read in place from
-``/usr/share/games/fortunes`` (plain text: nothing to unpack or copy). The package's text
-differs between distribution releases, so no checksum is enforced; each corpus reports a short
-SHA-256 of its text instead, so a run says which text it used.
+Where the text comes from, in order: the ``folder`` a caller passes;
+``<data root>/fortunes`` (``$BOOK_DATA/fortunes``, default ``<project>/data/fortunes``)
+when it exists, for a machine without root where someone copied the files; Debian's
+package ``fortunes``, read in place from ``/usr/share/games/fortunes`` (plain text:
+nothing to unpack or copy). The package's text differs between distribution releases,
+so no checksum is enforced; each corpus reports a short SHA-256 of its text instead, so
+a run says which text it used.
 
-A fortune file holds short texts separated by lines of ``%``. The loader keeps each distinct
-fortune once, removes overstriking (``x\\b``) and every character outside printable ASCII,
-newline and tab, and splits by whole fortunes, so no quotation is half in training and half in
-validation. The split is deterministic: fortunes are ordered by a keyed hash of their text,
-which depends neither on file order nor on library versions.
+A fortune file holds short texts separated by lines of ``%``. The loader keeps each
+distinct fortune once, removes overstriking (``x\\b``) and every character outside
+printable ASCII, newline and tab, and splits by whole fortunes, so no quotation is half
+in training and half in validation. The split is deterministic: fortunes are ordered by
+a keyed hash of their text, which depends neither on file order nor on library versions.
 """
 
 from __future__ import annotations
@@ -29,20 +31,24 @@ from helpers.data import DataError, data_root
 
 FORTUNES_DIR = Path("/usr/share/games/fortunes")
 FORTUNES_PACKAGE = "fortunes"
-END_OF_FORTUNE = "%\n"  # the fortune files' own separator, kept so a model learns where one ends
+# the fortune files' own separator, kept so a model learns where one ends
+END_OF_FORTUNE = "%\n"
 
 _OVERSTRIKE = re.compile(r".\x08")
 _NOT_ALLOWED = re.compile(r"[^\t\n -~]")  # all but printable ASCII, newline and tab
 
 
 class Vocab:
-    """The characters of a corpus, each with an integer id (sorted, so ids are stable)."""
+    """The characters of a corpus, each with an integer id (sorted, so ids are
+    stable)."""
 
     def __init__(self, text: str) -> None:
         self.chars = sorted(set(text))
         self.stoi = {c: i for i, c in enumerate(self.chars)}
-        # a lookup table from code point to id (-1: unknown), so encoding is one indexing
-        self._table = np.full(max(map(ord, self.chars), default=0) + 2, -1, dtype=np.int64)
+        # a lookup table from code point to id (-1: unknown), so encoding is one
+        # indexing
+        self._table = np.full(max(map(ord, self.chars), default=0) + 2, -1,
+                              dtype=np.int64)
         self._table[[ord(c) for c in self.chars]] = np.arange(len(self.chars))
 
     def __len__(self) -> int:
@@ -52,8 +58,10 @@ class Vocab:
         return f"Vocab({len(self)} characters: {''.join(self.chars)!r})"
 
     def encode(self, text: str) -> torch.Tensor:
-        """Character ids of ``text`` as a 1-D long tensor; unknown characters raise ValueError."""
-        codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+        """Character ids of ``text`` as a 1-D long tensor; unknown characters raise
+        ValueError."""
+        codes = np.frombuffer(text.encode("utf-32-le"),
+                              dtype=np.uint32).astype(np.int64)
         ids = self._table[np.minimum(codes, len(self._table) - 1)]
         if (ids < 0).any():
             unknown = sorted(set(text) - self.stoi.keys())
@@ -87,7 +95,8 @@ class CharCorpus:
 
 
 def fortunes_folder(folder: Path | str | None = None) -> Path:
-    """The folder to read fortunes from: ``folder``, else ``<data root>/fortunes``, else Debian's."""
+    """The folder to read fortunes from: ``folder``, else ``<data root>/fortunes``, else
+    Debian's."""
     if folder is not None:
         return Path(folder).expanduser()
     local = data_root() / "fortunes"
@@ -95,8 +104,9 @@ def fortunes_folder(folder: Path | str | None = None) -> Path:
 
 
 def _fix() -> str:
-    return (f"install Debian's package: sudo apt-get install {FORTUNES_PACKAGE} (puts the files "
-            f"in {FORTUNES_DIR}); or copy fortune files into {data_root() / 'fortunes'}")
+    return (f"install Debian's package: sudo apt-get install {FORTUNES_PACKAGE} "
+            f"(puts the files in {FORTUNES_DIR}); or copy fortune files into "
+            f"{data_root() / 'fortunes'}")
 
 
 def clean(text: str) -> str:
@@ -106,17 +116,20 @@ def clean(text: str) -> str:
 
 def read_fortunes(folder: Path | str | None = None,
                   files: Sequence[str] | None = None) -> list[str]:
-    """Every distinct fortune in ``folder`` (default: see the module), cleaned, in file order."""
+    """Every distinct fortune in ``folder`` (default: see the module), cleaned, in file
+    order."""
     root = fortunes_folder(folder)
     if not root.is_dir():
-        raise DataError(f"The fortunes corpus is not on this machine: no folder {root}.\n"
+        raise DataError(f"The fortunes corpus is not on this machine: no folder "
+                        f"{root}.\n"
                         f"To fix it, {_fix()}.")
     names = list(files) if files is not None else sorted(
         p.name for p in root.iterdir()
         if p.is_file() and not p.is_symlink() and "." not in p.name)  # skip .dat, .u8
     missing = [n for n in names if not (root / n).is_file()]
     if missing:
-        raise DataError(f"No fortune file {', '.join(missing)} in {root}.\nTo fix it, {_fix()}.")
+        raise DataError(f"No fortune file {', '.join(missing)} in {root}.\n"
+                        f"To fix it, {_fix()}.")
     docs: dict[str, None] = {}
     for name in names:
         text = clean((root / name).read_bytes().decode("utf-8", errors="ignore"))
@@ -126,15 +139,16 @@ def read_fortunes(folder: Path | str | None = None,
                 docs[doc] = None  # a dict keeps the first copy of a duplicate, in order
     if not docs:
         raise DataError(f"The fortunes corpus in {root} is empty (no fortunes in "
-                        f"{len(names)} files).\nTo fix it, reinstall: sudo apt-get install "
-                        f"--reinstall {FORTUNES_PACKAGE}; or copy fortune files into "
-                        f"{data_root() / 'fortunes'}.")
+                        f"{len(names)} files).\nTo fix it, reinstall: "
+                        f"sudo apt-get install --reinstall {FORTUNES_PACKAGE}; "
+                        f"or copy fortune files into {data_root() / 'fortunes'}.")
     return list(docs)
 
 
 def split_docs(docs: Sequence[str], val_fraction: float = 0.1,
                seed: int = 0) -> tuple[list[str], list[str]]:
-    """Split texts into (train, validation): ``round(len * val_fraction)`` go to validation."""
+    """Split texts into (train, validation): ``round(len * val_fraction)`` go to
+    validation."""
     if not 0 < val_fraction < 1:
         raise ValueError(f"val_fraction must be between 0 and 1, not {val_fraction}")
     key = lambda d: hashlib.sha256(f"{seed}:{d}".encode()).digest()  # noqa: E731
@@ -145,13 +159,16 @@ def split_docs(docs: Sequence[str], val_fraction: float = 0.1,
 
 
 def join_docs(docs: Iterable[str]) -> str:
-    """One text: each fortune followed by the ``%`` line that ends it in the fortune files."""
+    """One text: each fortune followed by the ``%`` line that ends it in the fortune
+    files."""
     return "".join(d + "\n" + END_OF_FORTUNE for d in docs)
 
 
-def load_fortunes(folder: Path | str | None = None, files: Sequence[str] | None = None,
+def load_fortunes(folder: Path | str | None = None,
+                  files: Sequence[str] | None = None,
                   val_fraction: float = 0.1, seed: int = 0) -> CharCorpus:
-    """The fortunes as a character corpus with a deterministic train/validation split."""
+    """The fortunes as a character corpus with a deterministic train/validation
+    split."""
     docs = read_fortunes(folder, files)
     train_docs, val_docs = split_docs(docs, val_fraction, seed)
     if not train_docs or not val_docs:

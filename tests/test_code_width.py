@@ -44,3 +44,34 @@ def test_a_long_line_is_caught(tmp_path):
     page = tmp_path / "99_planted.md"
     page.write_text("```{code-cell} ipython3\nx = " + "1 + " * 30 + "1\n```\n")
     assert len(long_lines(page)) == 1
+
+
+def included_sources() -> list[Path]:
+    """Every file a chapter shows with ``literalinclude`` (its path is relative to
+    notebooks/), once each, sorted."""
+    found = set()
+    for chapter in CHAPTERS:
+        for line in chapter.read_text(encoding="utf-8").splitlines():
+            if line.startswith("```{literalinclude}"):
+                target = line.removeprefix("```{literalinclude}").strip()
+                found.add((ROOT / "notebooks" / target).resolve())
+    return sorted(found)
+
+
+INCLUDED = included_sources()
+
+
+def test_chapters_include_sources():
+    assert INCLUDED, "no chapter has a literalinclude: is the pattern out of date?"
+
+
+@pytest.mark.parametrize("path", INCLUDED, ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_included_sources_fit(path):
+    """A file shown with literalinclude is a code block on the site, so it fits too."""
+    name = path.relative_to(ROOT).as_posix()
+    lines = path.read_text(encoding="utf-8").splitlines()
+    found = [f"  {name}:{n}: {len(line)} characters"
+             for n, line in enumerate(lines, start=1) if len(line) > WIDTH]
+    assert not found, (
+        f"{name} is shown in a chapter with literalinclude and has {len(found)} lines "
+        f"over {WIDTH} characters; wrap them:\n" + "\n".join(found))

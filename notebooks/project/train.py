@@ -1,8 +1,9 @@
-"""Train the model of one experiment folder, keeping the checkpoint that does best on validation.
+"""Train the model of one experiment folder, keeping the checkpoint that does best on
+validation.
 
 Example: python train.py --model_dir experiments/base
-Reads <model_dir>/params.json; writes train.log, last.pt, best.pt, metrics_val_best.json and
-metrics_val_last.json into <model_dir>.
+Reads <model_dir>/params.json; writes train.log, last.pt, best.pt, metrics_val_best.json
+and metrics_val_last.json into <model_dir>.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = utils.experiment_parser(
         __doc__, "experiment folder holding params.json; results are written there")
     parser.add_argument("--dataset", default="fashion", choices=["fashion", "digits"],
-                        help="image data set (digits needs BOOK_DOWNLOAD=1 and internet)")
+                        help="image data set "
+                             "(digits needs BOOK_DOWNLOAD=1 and internet)")
     return parser
 
 
@@ -48,7 +50,8 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
 
     generator = helpers.seed_everything(params.seed)
     device = helpers.pick_device()
-    with utils.exit_on(ValueError, OSError, helpers.DataError):  # one line, no traceback
+    # one line, no traceback
+    with utils.exit_on(ValueError, OSError, helpers.DataError):
         model = net.build_model(params).to(device)
         splits = data_loader.load_splits(params, args.dataset)
         logger = utils.set_logger(args.model_dir / "train.log")  # first file written
@@ -58,17 +61,21 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
 
     best = None
     for epoch in range(1, params.num_epochs + 1):
-        batches = data_loader.fetch_batches(splits["train"], params.batch_size, True, generator)
+        batches = data_loader.fetch_batches(splits["train"], params.batch_size, True,
+                                            generator)
         train_loss = train_one_epoch(model, optimizer, batches, device)
-        val = evaluate(model, data_loader.fetch_batches(splits["val"], 1000, False), net.metrics, device)
+        val = evaluate(model, data_loader.fetch_batches(splits["val"], 1000, False),
+                       net.metrics, device)
         is_best = best is None or val["accuracy"] > best["accuracy"]
         best = val if is_best else best
         utils.save_checkpoint({"epoch": epoch, "model": model.state_dict(),
-                               "optimizer": optimizer.state_dict()}, args.model_dir, is_best)
+                               "optimizer": optimizer.state_dict()},
+                              args.model_dir, is_best)
         utils.save_dict_to_json(val, args.model_dir / "metrics_val_last.json")
         if is_best:
             utils.save_dict_to_json(val, args.model_dir / "metrics_val_best.json")
-        logger.info(f"epoch {epoch}: train loss {train_loss:.4f}, val loss {val['loss']:.4f}, "
+        logger.info(f"epoch {epoch}: train loss {train_loss:.4f}, "
+                    f"val loss {val['loss']:.4f}, "
                     f"val accuracy {val['accuracy']:.4f}{' (best)' if is_best else ''}")
     return best
 

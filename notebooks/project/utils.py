@@ -88,8 +88,9 @@ def check_params(data: dict, schema: dict, source: str = "params") -> None:
 
 def experiment_parser(doc: str, model_dir_help: str) -> argparse.ArgumentParser:
     """A parser for a script that works on one experiment folder: its description is the first
-    line of the script's docstring ``doc``, and it has the required ``--model_dir`` option."""
-    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    paragraph of the script's docstring ``doc`` as one line, and it has the required
+    ``--model_dir`` option."""
+    parser = argparse.ArgumentParser(description=" ".join(doc.split("\n\n")[0].split()))
     parser.add_argument("--model_dir", required=True, type=Path, help=model_dir_help)
     return parser
 

@@ -1,4 +1,5 @@
-"""The network, the loss and the metrics. The CNN is the book's (helpers.CNN), not a copy."""
+"""The network, the loss and the metrics. The CNN is the book's (helpers.CNN), not a
+copy."""
 
 from __future__ import annotations
 
