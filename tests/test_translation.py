@@ -113,3 +113,19 @@ def test_page_status_finds_untranslated_and_fuzzy(tmp_path):
         "one", "two", "three", "four"]
     with open(po, "rb") as f:
         assert [m.id for m in read_po(f) if m.fuzzy and m.id] == ["three"]
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["todo", "notebooks/99_nope"], "no catalogue for notebooks/99_nope"),
+    (["todo"], "todo takes PAGE"),
+    (["fill", "notebooks/12_cnn", "/nonexistent/done.json"], "No such file"),
+    (["fill", "notebooks/12_cnn", "LIST"], "JSON object"),
+])
+def test_translate_tool_refuses_bad_input_in_one_line(argv, says, tmp_path, capsys):
+    if "LIST" in argv:
+        (tmp_path / "list.json").write_text("[1, 2]")
+        argv = [a if a != "LIST" else str(tmp_path / "list.json") for a in argv]
+    with pytest.raises(SystemExit) as exit_:
+        translate.main(argv)
+    assert exit_.value.code == 2
+    assert says in capsys.readouterr().err

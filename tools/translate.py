@@ -199,17 +199,33 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("command", choices=["update", "status", "todo", "fill", "check"])
     parser.add_argument("args", nargs="*", help="todo: PAGE; fill: PAGE FILE.json; check: PAGEs")
     args = parser.parse_args(argv)
+    known = [str(p.relative_to(CATALOGUES).with_suffix("")) for p in sorted(CATALOGUES.rglob("*.po"))]
+    wanted = {"todo": 1, "fill": 2}.get(args.command)
+    if wanted is not None and len(args.args) != wanted:
+        parser.error(f"{args.command} takes {' '.join(['PAGE', 'FILE.json'][:wanted])}")
+    if args.command in ("todo", "fill", "check"):
+        pages_named = args.args[:1] if args.command != "check" else args.args
+        unknown = [page for page in pages_named if page not in known]
+        if unknown:
+            parser.error(f"no catalogue for {', '.join(unknown)} in {CATALOGUES.relative_to(ROOT)}; "
+                         f"a page is named as in _toc.yml, e.g. notebooks/12_cnn (a new page "
+                         f"gets its catalogue from `make translations`)")
     if args.command == "todo":
         print(json.dumps(todo(args.args[0]), ensure_ascii=False, indent=1))
         return 0
     if args.command in ("fill", "check"):
         if args.command == "fill":
             page, file = args.args
-            problems = fill(page, json.loads(Path(file).read_text(encoding="utf-8")))
+            try:
+                translations = json.loads(Path(file).read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                translations = exc
+            if not isinstance(translations, dict):
+                parser.error(f"cannot read {file} as a JSON object ({translations}); it must "
+                             'hold {"English message": "中文", ...}')
+            problems = fill(page, translations)
         else:
-            names = args.args or [str(p.relative_to(CATALOGUES).with_suffix(""))
-                                  for p in sorted(CATALOGUES.rglob("*.po"))]
-            problems = [f"{page}: {p}" for page in names for p in check(page)]
+            problems = [f"{page}: {p}" for page in (args.args or known) for p in check(page)]
         print("\n".join(problems) or "no problems")
         return 1 if problems else 0
     templates = extract()

@@ -41,12 +41,16 @@ SCREENSHOTS = ROOT / "_build" / "screenshots"  # git-ignored (_build/)
 SITE = settings.path(SITE_ENV)
 
 
-def _known_long_lines() -> dict[str, int]:
-    """tests/test_code_width.py's record of chapters whose code lines are still too long."""
-    spec = importlib.util.spec_from_file_location("code_width", ROOT / "tests" / "test_code_width.py")
+def _load(name: str, path: Path):
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.KNOWN
+    return module
+
+
+def _known_long_lines() -> dict[str, int]:
+    """tests/test_code_width.py's record of chapters whose code lines are still too long."""
+    return _load("code_width", ROOT / "tests" / "test_code_width.py").KNOWN
 
 
 KNOWN_LONG = _known_long_lines()
@@ -69,23 +73,10 @@ MIN_CONTRAST = 4.5                           # WCAG AA for body text
 SEARCH_WORD, SEARCH_FINDS = "autograd", "notebooks/01_tensors"
 
 
-def toc_pages(toc_file: Path = ROOT / "_toc.yml") -> list[str]:
-    """Every document of the table of contents, in reading order (root first)."""
-    toc = yaml.safe_load(toc_file.read_text(encoding="utf-8"))
-    pages = [toc["root"]]
-
-    def walk(entries: list[dict[str, Any]]) -> None:
-        for entry in entries:
-            if "file" in entry:
-                pages.append(str(Path(entry["file"]).with_suffix("")))
-            for key in ("parts", "chapters", "sections"):
-                walk(entry.get(key, []))
-
-    walk([toc])
-    return pages
+BOOK_TOOL = _load("book_tool_for_sitelib", ROOT / "tools" / "book.py")  # reads _toc.yml once
 
 
-PAGES = toc_pages()
+PAGES = BOOK_TOOL.toc_files()  # every page in reading order, root first
 CHAPTERS = [p for p in PAGES if p.startswith("notebooks/")]
 page_params = pytest.mark.parametrize("doc", PAGES)         # a test per page of the book
 chapter_params = pytest.mark.parametrize("doc", CHAPTERS)   # a test per chapter

@@ -14,12 +14,11 @@ import urllib.parse
 
 import pytest
 
-from sitelib import PAGES, config, page_params, raw_markdown_tables
+from sitelib import BOOK_TOOL, PAGES, page_params, raw_markdown_tables
 
 pytestmark = pytest.mark.site
 
-EDITIONS = config()["sphinx"]["config"]["language_editions"]  # {"en": "", "zh_CN": "zh"}
-ZH = EDITIONS["zh_CN"]
+ZH = BOOK_TOOL.TRANSLATIONS["zh_CN"]  # its folder in the site ("zh"; _config.yml)
 # six or more English words in a row in the Chinese prose: a sentence left untranslated (or
 # English text that a cell glued into a sentence); an English quotation in Chinese quotes
 # (the course's own comment, an error message) is meant
