@@ -51,7 +51,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torchvision import datasets
 
 from helpers import settings
 from helpers.paths import PROJECT_ROOT, data_root  # noqa: F401 - data.data_root stays importable
@@ -102,15 +101,35 @@ _DEBIAN_FASHION_MD5 = {
     "t10k-labels-idx1-ubyte.gz": "0d30e22e447f3c33dab9ed536400ac01",
 }
 
-DATASETS: dict[str, DatasetSpec] = {
-    "fashion": DatasetSpec(
-        "fashion", "Fashion-MNIST", datasets.FashionMNIST,
-        _accept(datasets.FashionMNIST, _DEBIAN_FASHION_MD5), tuple(datasets.FashionMNIST.mirrors),
-        system_dir=DEBIAN_FASHION_DIR, system_package="dataset-fashion-mnist",
-    ),
-    "digits": DatasetSpec("digits", "MNIST digits", datasets.MNIST, _accept(datasets.MNIST),
-                          tuple(datasets.MNIST.mirrors)),
-}
+def _registry() -> dict[str, DatasetSpec]:
+    """The data sets by short name (also ``helpers.data.DATASETS``), built on first use.
+
+    The entries read torchvision's dataset classes, and importing torchvision takes seconds
+    (it imports ``torch._dynamo``), which the chapters without images should not pay.
+    """
+    global DATASETS
+    if "DATASETS" not in globals():
+        from torchvision import datasets
+        DATASETS = {
+            "fashion": DatasetSpec(
+                "fashion", "Fashion-MNIST", datasets.FashionMNIST,
+                _accept(datasets.FashionMNIST, _DEBIAN_FASHION_MD5),
+                tuple(datasets.FashionMNIST.mirrors),
+                system_dir=DEBIAN_FASHION_DIR, system_package="dataset-fashion-mnist",
+            ),
+            "digits": DatasetSpec("digits", "MNIST digits", datasets.MNIST, _accept(datasets.MNIST),
+                                  tuple(datasets.MNIST.mirrors)),
+        }
+    return DATASETS
+
+
+def __getattr__(name: str):  # ``helpers.data.DATASETS`` and ``.datasets`` load torchvision
+    if name == "DATASETS":
+        return _registry()
+    if name == "datasets":
+        from torchvision import datasets
+        return datasets
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass
@@ -138,9 +157,9 @@ def downloads_allowed() -> bool:
 def get_spec(name: str) -> DatasetSpec:
     """Look a data set up by its short name; an unknown name lists the valid ones."""
     try:
-        return DATASETS[name]
+        return _registry()[name]
     except (KeyError, TypeError):
-        valid = ", ".join(repr(k) for k in DATASETS)
+        valid = ", ".join(repr(k) for k in _registry())
         raise DataError(f"Unknown data set {name!r}. Choose one of: {valid}.") from None
 
 
@@ -370,7 +389,7 @@ def batches(X: torch.Tensor, y: torch.Tensor, batch_size: int, shuffle: bool = T
 def main(argv: list[str] | None = None) -> None:
     """``python -m helpers [names] [--download]``; every failure ends as one ``error:`` line."""
     parser = argparse.ArgumentParser(description="Fetch and verify the book's image data sets.")
-    parser.add_argument("names", nargs="*", default=["fashion"], help=f"any of {list(DATASETS)}")
+    parser.add_argument("names", nargs="*", default=["fashion"], help=f"any of {list(_registry())}")
     parser.add_argument("--download", action="store_true", help="allow the download")
     args = parser.parse_args(argv)
     for name in args.names:
