@@ -54,9 +54,10 @@ test: setup
 quick: setup
 	BOOK_QUICK=1 $(BOOK) --out $(QUICK_DIR) --fresh
 
-## check-site: the browser test (tests/site) on the full website `make book` built
+## check-site: the browser test (tests/site) on the full website `make book` built, with
+## screenshots (_build/screenshots; BOOK_SCREENSHOTS=0 skips them)
 check-site: setup
-	BOOK_SITE=$(FULL)/_build/html $(BIN)/python -m pytest tests/site
+	BOOK_SITE=$(FULL)/_build/html BOOK_SCREENSHOTS=$${BOOK_SCREENSHOTS:-1} $(BIN)/python -m pytest tests/site
 
 ## bench: the build's timings, serial beside parallel (tools/bench.py; BENCH_ARGS narrows it)
 bench: setup

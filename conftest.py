@@ -9,7 +9,8 @@ A cell that the text says must fail carries two MyST options, ``tags: [raises-ex
 such a cell raise anything, or nothing; here the cell's test fails when it does not raise, when
 it raises another exception, or when one of the two options is missing.
 
-Each chapter runs once per session. A chapter whose cells all pass is written, with its outputs,
+Each chapter's kernel starts in an empty temporary folder, as a downloaded ``.ipynb`` does on
+a reader's machine. Each chapter runs once per session. A chapter whose cells all pass is written, with its outputs,
 into an execution cache (``_build/nbval``, emptied when a session starts) in the form MyST-NB
 reads; the quick site build (tests/test_site.py, fixture ``quick_book``) starts from that cache,
 so it only runs the chapters nbval did not run or that failed (and then fails on their cell).
@@ -27,6 +28,7 @@ import importlib.util
 import os
 import shutil
 import sys
+import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -136,6 +138,7 @@ class MystNotebook(nbval.plugin.IPyNbFile):
         self.recording: _Outputs | None = None
         self.passed: dict[int, _Outputs] = {}
         self.started = 0.0
+        self.reader_dir = ""
 
     def collect(self):
         with mock.patch.object(nbval.plugin.nbformat, "read", lambda *a, **k: jupytext.read(self.path)):
@@ -145,7 +148,14 @@ class MystNotebook(nbval.plugin.IPyNbFile):
 
     def setup(self):
         self.started = time.perf_counter()
-        super().setup()
+        # The kernel starts in an empty folder, as a reader's downloaded .ipynb does: a chapter
+        # that finds its files through the working directory fails here, not on their machine
+        # (so the site test need not run downloaded notebooks a second time).
+        self.reader_dir = tempfile.mkdtemp(prefix=f"reader-{self.path.stem}-")
+        kernel = nbval.plugin.RunningKernel
+        with mock.patch.object(nbval.plugin, "RunningKernel", lambda name, cwd=None, **kw:
+                               kernel(name, cwd=self.reader_dir, **kw)):
+            super().setup()
         # Run cells as Jupyter and MyST-NB do, with history: without it IPython ignores a
         # trailing `;` (it looks for it in the last *stored* input) and shows the value anyway.
         kc = self.kernel.kc
@@ -166,6 +176,7 @@ class MystNotebook(nbval.plugin.IPyNbFile):
             warnings.warn(f"{self.path.name}: not cached for the site build: {error!r}")
         finally:
             super().teardown()
+            shutil.rmtree(self.reader_dir, ignore_errors=True)
             FINISHED.mkdir(parents=True, exist_ok=True)
             (FINISHED / self.path.name).touch()
 

@@ -42,7 +42,7 @@ class Setting:
 SETTINGS: dict[str, Setting] = {s.name: s for s in [
     Setting("BOOK_QUICK", False, "every chapter runs its small test budget"),
     Setting("BOOK_DOWNLOAD", False, "torchvision may download data sets"),
-    Setting("BOOK_SCREENSHOTS", True, "the browser test saves screenshots"),
+    Setting("BOOK_SCREENSHOTS", False, "the browser test saves screenshots (make check-site: on)"),
     Setting("BOOK_DATA", PROJECT_ROOT / "data", "where data sets live"),
     Setting("BOOK_OUTPUT", PROJECT_ROOT / "outputs", "where chapters write their files"),
     Setting("BOOK_SITE", None, "an already-built site for the browser test"),

@@ -10,7 +10,7 @@ land in ``_build/screenshots``.
     .venv/bin/python -m pytest tests/site            # builds the quick site first
     BOOK_SITE=_build/full/_build/html .venv/bin/python -m pytest tests/site
 
-``BOOK_SCREENSHOTS=0`` skips the screenshots; ``BOOK_CHROMIUM`` names another Chromium binary.
+``BOOK_SCREENSHOTS=1`` saves the screenshots (``make check-site`` does); ``BOOK_CHROMIUM`` names another Chromium binary.
 """
 
 from __future__ import annotations

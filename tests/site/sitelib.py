@@ -59,7 +59,7 @@ KNOWN_LONG = _known_long_lines()
 # had printed lines over 88 characters inside folded solutions: hidden, their text reads as
 # empty, but their width still counts. Both were shortened (2026-11-26).
 WIDE_OUTPUT_PAGES: set[str] = set()
-TAKE_SCREENSHOTS = settings.switch("BOOK_SCREENSHOTS")  # about a third of the time
+TAKE_SCREENSHOTS = settings.switch("BOOK_SCREENSHOTS")  # off in make test: 40% of a visit
 CHROMIUM = str(settings.path("BOOK_CHROMIUM"))
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
