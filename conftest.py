@@ -18,7 +18,8 @@ so it only runs the chapters nbval did not run or that failed (and then fails on
 Two chapters at a time: ``pytest -n 2`` (``make test``) runs the tests in pytest-xdist workers,
 each chapter's cells in one worker (one kernel), each worker's PyTorch limited to its share of
 the cores (``OMP_NUM_THREADS``, unless set), and the site tests (marker ``site``) as one group
-after everything else, in one worker, whose build waits for the chapters still running.
+after everything else, in two groups (half the pages each, in both editions; a browser each),
+whose one site build waits for the chapters still running.
 """
 
 from __future__ import annotations
@@ -46,7 +47,8 @@ STAGE = ROOT / "_build" / "nbval"             # this session's executed chapters
 STAGE_CACHE = STAGE / ".jupyter_cache"
 FINISHED = STAGE / "finished"                 # one empty file per chapter that has finished
 WAIT_S = 1800                                 # most a site build waits for one more chapter
-SITE_GROUP = "site"                           # xdist group of the tests marked `site`
+SITE_GROUP = "site"                           # xdist groups of the tests marked `site`:
+SITE_GROUPS = 2                               # site0, site1 (a browser each, one site build)
 _threads_set = False                          # whether this worker limited OMP_NUM_THREADS
 
 
@@ -232,11 +234,12 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The site tests last (their build uses the chapters run before), in one xdist group."""
+    """The site tests last (their build uses the chapters run before), in SITE_GROUPS xdist
+    groups: the pages alternate between them, each page's tests (both editions) in one."""
     site = [item for item in items if item.get_closest_marker("site")]
     items[:] = [item for item in items if not item.get_closest_marker("site")] + site
     for item in site:
-        item.add_marker(pytest.mark.xdist_group(SITE_GROUP))
+        item.add_marker(pytest.mark.xdist_group(site_group(item.nodeid)))
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -260,10 +263,29 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log):
 
 
 def scope(nodeid: str) -> str:
-    """What runs in one worker: an xdist group (``...@site``), else a file (a chapter's cells)."""
+    """What runs in one worker: an xdist group (``...@site0``), else a file (a chapter's cells).
+
+    The site tests' group is read from the test id as well: pytest-xdist 3.8 adds the group to
+    the id by setting ``item._nodeid``, which pytest 9 no longer reads, so the ids arrive
+    without it."""
     if nodeid.rfind("@") > nodeid.rfind("]"):  # as xdist's loadgroup: a parameter may hold "@"
         return nodeid.split("@")[-1]
-    return nodeid.split("::", 1)[0]
+    path = nodeid.split("::", 1)[0]
+    return site_group(nodeid) if path.startswith("tests/site/") else path
+
+
+def site_group(nodeid: str) -> str:
+    """The group of a site test: the pages of _toc.yml alternate between SITE_GROUPS groups (a
+    page's tests in both editions stay together: one visit each); other tests go to the first."""
+    doc = nodeid[nodeid.find("[") + 1:-1] if nodeid.endswith("]") else ""
+    pages = _pages()
+    return f"{SITE_GROUP}{pages.index(doc) % SITE_GROUPS if doc in pages else 0}"
+
+
+@functools.lru_cache(maxsize=None)
+def _pages() -> list[str]:
+    tool = book_tool()
+    return tool.toc_files() if tool else []
 
 
 class QuickBook:

@@ -52,10 +52,18 @@ def test_a_stored_chapter_matches_the_build_key_until_its_code_changes(tmp_path)
     assert not book.cached(cache, edited)
 
 
-def test_a_chapter_stays_in_one_worker_and_the_site_tests_in_one_group():
+def test_a_chapter_stays_in_one_worker_and_a_page_in_one_site_group():
     assert conftest.scope("notebooks/01_tensors.md::Cell 3") == "notebooks/01_tensors.md"
-    assert conftest.scope("tests/test_site.py::test_page[notebooks/01_tensors]@site") == "site"
+    assert conftest.scope("tests/test_site.py::test_page[notebooks/01_tensors]@site1") == "site1"
     assert conftest.scope("tests/test_x.py::test_y[a@b]") == "tests/test_x.py"
+    # without xdist's suffix (pytest 9): from the page, both editions' tests of a page together
+    pages = book.toc_files()
+    groups = {conftest.scope(f"tests/site/test_{kind}.py::test_x[{doc}]")
+              for doc in pages[:2] for kind in ("loading", "chinese")}
+    assert groups == {"site0", "site1"}
+    assert (conftest.scope(f"tests/site/test_loading.py::test_x[{pages[1]}]")
+            == conftest.scope(f"tests/site/test_chinese.py::test_y[{pages[1]}]"))
+    assert conftest.scope("tests/site/test_loading.py::test_search") == "site0"
 
 
 def test_the_command_line_carries_the_flags():

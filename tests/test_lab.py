@@ -38,7 +38,7 @@ from helpers import settings
 pytestmark = pytest.mark.lab
 
 ROOT = Path(__file__).resolve().parents[1]
-CHAPTER = "notebooks/04_regression.md"     # short: about 10 s of kernel time in the quick budget
+CHAPTER = "notebooks/06_sequential.md"     # short, with figures: about 11 s under nbval (quick)
 CONFIG = "book/lab/jupyter_lab_config.py"   # what `make lab` passes to `jupyter lab --config`
 SCREENSHOTS = ROOT / "_build" / "screenshots"
 CHROMIUM = str(settings.path("BOOK_CHROMIUM"))

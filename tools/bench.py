@@ -3,8 +3,8 @@
 For each budget it builds the chapters twice into fresh folders under a temporary directory,
 in the same invocation so that the two runs share the machine's load: first one chapter at a
 time, then ``--jobs`` at a time with each kernel's PyTorch threads split between them (what
-``make book`` does, tools/book.py), each followed by the Sphinx pass over the cached chapters
-(a table of contents with only the chosen chapters). It prints each chapter's execution time
+``make book`` does, tools/book.py), each followed by the Sphinx passes over the cached
+chapters (both editions at once; a table of contents with only the chosen chapters). It prints each chapter's execution time
 (kernel start included), the wall time of the execution step, the Sphinx time, the totals and
 the ratio serial / parallel:
 
@@ -59,19 +59,14 @@ def one_build(out: Path, chapters: list[Path], jobs: int, toc: Path) -> dict:
     execution = time.perf_counter() - start
     start = time.perf_counter()
     log = out / "sphinx.log"
-    with log.open("w") as f:
-        subprocess.run(book.jupyter_book(out, toc), cwd=ROOT, stdout=f, stderr=subprocess.STDOUT)
+    with log.open("w") as f:  # both editions, as make book builds them (at the same time)
+        book.build(out, toc, log=f, together=not any(err for _, err in runs.values()))
     sphinx = time.perf_counter() - start
-    start = time.perf_counter()  # the Chinese edition: a Sphinx pass over the same cache
-    with log.open("a") as f:
-        for command in book.translation_commands(out, toc).values():
-            subprocess.run(command, cwd=ROOT, stdout=f, stderr=subprocess.STDOUT)
-    translations = time.perf_counter() - start
     text = log.read_text(errors="replace")
     rerun = [p.name for p in chapters if f"{p.name}: Executing notebook" in text]
     failed = [Path(p).name for p, (_, err) in runs.items() if err]
     return {"chapters": {Path(p).name: s for p, (s, _) in runs.items()}, "execution": execution,
-            "sphinx": sphinx, "translations": translations, "rerun": rerun, "failed": failed}
+            "sphinx": sphinx, "rerun": rerun, "failed": failed}
 
 
 def one_pytest(chapters: list[Path], jobs: int) -> float:
@@ -116,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
                 results[budget, label] = one_build(out, chapters, jobs, toc)
                 r = results[budget, label]
                 print(f"  {budget} {label}: {r['execution']:.0f} s execution, {r['sphinx']:.0f} s "
-                      f"Sphinx, {r['translations']:.0f} s Chinese edition", flush=True)
+                      "Sphinx (both editions)", flush=True)
         os.environ.pop("BOOK_QUICK", None)
         tests = {}
         if args.tests:
@@ -128,10 +123,8 @@ def main(argv: list[str] | None = None) -> int:
     rows = [[p.name] + [f"{results[c]['chapters'].get(p.name, float('nan')):.1f}" for c in columns]
             for p in chapters]
     rows.append(["execution (wall)"] + [f"{results[c]['execution']:.1f}" for c in columns])
-    rows.append(["Sphinx pass"] + [f"{results[c]['sphinx']:.1f}" for c in columns])
-    rows.append(["Chinese edition"] + [f"{results[c]['translations']:.1f}" for c in columns])
-    total = {c: results[c]["execution"] + results[c]["sphinx"] + results[c]["translations"]
-             for c in columns}
+    rows.append(["Sphinx, both editions"] + [f"{results[c]['sphinx']:.1f}" for c in columns])
+    total = {c: results[c]["execution"] + results[c]["sphinx"] for c in columns}
     rows.append(["total"] + [f"{total[c]:.1f}" for c in columns])
     widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
     for row in [head, *rows]:

@@ -117,20 +117,49 @@ def publish(out: Path | str) -> None:
             shutil.copytree(source, target)
 
 
-def build(out: Path | str, toc: Path | str | None = None, log=None) -> int:
-    """Build the English site into ``out``, then each translated edition beside it; the exit
+def build(out: Path | str, toc: Path | str | None = None, log=None, together: bool = True) -> int:
+    """Build the English site into ``out`` and each translated edition beside it; the exit
     status of the first command that fails (every edition is still attempted), else 0.
-    ``log``: a file for the commands' output (default: this process's)."""
-    commands = {"English": jupyter_book(out, toc), **translation_commands(out, toc)}
-    status = 0
-    for edition, command in commands.items():
-        start = time.perf_counter()
-        code = subprocess.run(command, cwd=ROOT, stdout=log, stderr=log).returncode
-        print(f"{edition} edition: {time.perf_counter() - start:.0f} s"
-              + (f", exit {code}" if code else ""), file=log or sys.stdout, flush=True)
+    ``log``: a file for the commands' output (default: this process's).
+
+    ``together``: the editions' Sphinx passes run at the same time (each uses one core), the
+    translated ones writing to ``<out>/<folder>/build.log``, which is copied into ``log``
+    after the English output. Only when every chapter is in the execution cache: a chapter
+    that the passes must run would run in each, writing the same cache at once."""
+    out = Path(out)
+    translated = translation_commands(out, toc)
+    started = time.perf_counter()
+    running = {}
+    if together:
+        for language, command in translated.items():
+            folder = out / TRANSLATIONS[language]
+            folder.mkdir(parents=True, exist_ok=True)
+            handle = (folder / "build.log").open("w", encoding="utf-8")
+            running[language] = (subprocess.Popen(command, cwd=ROOT, stdout=handle,
+                                                  stderr=subprocess.STDOUT), handle)
+    code = subprocess.run(jupyter_book(out, toc), cwd=ROOT, stdout=log, stderr=log).returncode
+    status = code
+    _say(log, f"English edition: {time.perf_counter() - started:.0f} s"
+         + (f", exit {code}" if code else ""))
+    for language, command in translated.items():
+        if language in running:
+            proc, handle = running[language]
+            code = proc.wait()
+            handle.close()
+            text = (out / TRANSLATIONS[language] / "build.log").read_text(encoding="utf-8",
+                                                                          errors="replace")
+            _say(log, text.rstrip("\n"))
+        else:
+            code = subprocess.run(command, cwd=ROOT, stdout=log, stderr=log).returncode
+        _say(log, f"{language} edition: {time.perf_counter() - started:.0f} s since the start"
+             + (f", exit {code}" if code else ""))
         status = status or code
     publish(out)
     return status
+
+
+def _say(log, text: str) -> None:
+    print(text, file=log or sys.stdout, flush=True)
 
 
 def cache_dir(out: Path | str) -> Path:
@@ -318,13 +347,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.fresh:
         shutil.rmtree(out, ignore_errors=True)
     start = time.perf_counter()
-    prefill(out, chapters(), args.jobs)
+    runs = prefill(out, chapters(), args.jobs)
     print(f"chapters: {time.perf_counter() - start:.0f} s")
     if args.no_build:
         return 0
     if args.english:
         return subprocess.run(jupyter_book(out), cwd=ROOT).returncode
-    return build(out)
+    failed = [path for path, (_, error) in runs.items() if error is not None]
+    return build(out, together=not failed)  # a failed chapter runs again in the Sphinx pass
 
 
 if __name__ == "__main__":
