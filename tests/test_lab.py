@@ -114,13 +114,21 @@ def jupyter_lab(project: Path, tmp: Path):
 
 def kernel_connected(base: str, token: str, deadline: float) -> None:
     """Wait until the notebook's kernel is up, idle, and the page is connected to it."""
+    last = "no answer"
     while time.monotonic() < deadline:
-        with urllib.request.urlopen(f"{base}api/kernels?token={token}", timeout=5) as resp:
-            kernels = json.load(resp)
+        try:
+            with urllib.request.urlopen(f"{base}api/kernels?token={token}", timeout=5) as resp:
+                kernels = json.load(resp)
+        except urllib.error.HTTPError as error:
+            # jupyter_server answers 500 while a kernel it lists is still starting (its
+            # `last_activity` not yet set: a KeyError in the server's log); ask again
+            if error.code < 500:
+                raise
+            last, kernels = f"HTTP {error.code}", []
         if any(k["execution_state"] == "idle" and k["connections"] > 0 for k in kernels):
             return
         time.sleep(0.25)
-    pytest.fail("the chapter's kernel did not start")
+    pytest.fail(f"the chapter's kernel did not start (the server's last answer: {last})")
 
 
 # Runs in the page: the state of the open notebook, read from its DOM.

@@ -117,8 +117,10 @@ def context(browser):
 @pytest.fixture(scope="session")
 def visit(context, server: str) -> Callable[[str], Visit]:
     """``visit(doc)``: open the page once per session and return what was seen."""
-    shutil.rmtree(SCREENSHOTS, ignore_errors=True)
-    SCREENSHOTS.mkdir(parents=True)
+    if TAKE_SCREENSHOTS:  # the last run's page shots go (not the JupyterLab test's files)
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        for old in [*SCREENSHOTS.glob("*-light.jpg"), *SCREENSHOTS.glob("*-dark.jpg")]:
+            old.unlink(missing_ok=True)
     seen: dict[str, Visit] = {}
 
     def _visit(doc: str) -> Visit:
