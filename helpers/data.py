@@ -71,26 +71,48 @@ class DatasetSpec:
 
     key: str
     title: str
-    tv_class: type  # torchvision class: folder name and class names
+    folder: str  # torchvision's folder under the data root (its class name)
+    classes: tuple[str, ...]  # class names, as torchvision gives them
     archives: dict[str, frozenset[str]]  # archive file name -> accepted MD5s
     mirrors: tuple[str, ...]  # download URLs: mirror + archive name
     system_dir: Path | None = None  # a folder a system package installs the archives in
     system_package: str | None = None
 
-    @property
-    def folder(self) -> str:
-        return self.tv_class.__name__
+
+# torchvision's own names, MD5s and mirrors for the two data sets, copied here because
+# importing torchvision takes seconds (it imports torch._dynamo) in every chapter and script
+# that loads images; tests/test_data.py checks the copy against torchvision's classes.
+_TORCHVISION_MD5 = {
+    "FashionMNIST": {
+        "train-images-idx3-ubyte.gz": "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
+        "train-labels-idx1-ubyte.gz": "25c81989df183df01b3e8a0aad5dffbe",
+        "t10k-images-idx3-ubyte.gz": "bef4ecab320f06d8554ea6380940ec79",
+        "t10k-labels-idx1-ubyte.gz": "bb300cfdad3c16e7a12a480ee83cd310",
+    },
+    "MNIST": {
+        "train-images-idx3-ubyte.gz": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
+        "train-labels-idx1-ubyte.gz": "d53e105ee54ea40749a09fcbcd1e9432",
+        "t10k-images-idx3-ubyte.gz": "9fb629c4189551a2d022fa330f9573f3",
+        "t10k-labels-idx1-ubyte.gz": "ec29112dd5afa0611ce80d1b7f02629c",
+    },
+}
+_CLASSES = {
+    "FashionMNIST": ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
+                     "Sneaker", "Bag", "Ankle boot"),
+    "MNIST": ("0 - zero", "1 - one", "2 - two", "3 - three", "4 - four", "5 - five", "6 - six",
+              "7 - seven", "8 - eight", "9 - nine"),
+}
+_MIRRORS = {
+    "FashionMNIST": ("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",),
+    "MNIST": ("https://ossci-datasets.s3.amazonaws.com/mnist/", "http://yann.lecun.com/exdb/mnist/"),
+}
 
 
-def _torchvision_md5s(cls: type) -> dict[str, str]:
-    return {url.rsplit("/", 1)[-1]: md5 for url, md5 in cls.resources}
-
-
-def _accept(cls: type, extra: dict[str, str] | None = None) -> dict[str, frozenset[str]]:
+def _accept(folder: str, extra: dict[str, str] | None = None) -> dict[str, frozenset[str]]:
     """Accept torchvision's own MD5s, plus those of a known re-packaging of the same files."""
     extra = extra or {}
     return {name: frozenset({md5, *([extra[name]] if name in extra else [])})
-            for name, md5 in _torchvision_md5s(cls).items()}
+            for name, md5 in _TORCHVISION_MD5[folder].items()}
 
 
 # Debian re-compressed the archives (same IDX content, different gzip bytes): its MD5s.
@@ -101,31 +123,18 @@ _DEBIAN_FASHION_MD5 = {
     "t10k-labels-idx1-ubyte.gz": "0d30e22e447f3c33dab9ed536400ac01",
 }
 
-def _registry() -> dict[str, DatasetSpec]:
-    """The data sets by short name (also ``helpers.data.DATASETS``), built on first use.
-
-    The entries read torchvision's dataset classes, and importing torchvision takes seconds
-    (it imports ``torch._dynamo``), which the chapters without images should not pay.
-    """
-    global DATASETS
-    if "DATASETS" not in globals():
-        from torchvision import datasets
-        DATASETS = {
-            "fashion": DatasetSpec(
-                "fashion", "Fashion-MNIST", datasets.FashionMNIST,
-                _accept(datasets.FashionMNIST, _DEBIAN_FASHION_MD5),
-                tuple(datasets.FashionMNIST.mirrors),
-                system_dir=DEBIAN_FASHION_DIR, system_package="dataset-fashion-mnist",
-            ),
-            "digits": DatasetSpec("digits", "MNIST digits", datasets.MNIST, _accept(datasets.MNIST),
-                                  tuple(datasets.MNIST.mirrors)),
-        }
-    return DATASETS
+DATASETS: dict[str, DatasetSpec] = {
+    "fashion": DatasetSpec(
+        "fashion", "Fashion-MNIST", "FashionMNIST", _CLASSES["FashionMNIST"],
+        _accept("FashionMNIST", _DEBIAN_FASHION_MD5), _MIRRORS["FashionMNIST"],
+        system_dir=DEBIAN_FASHION_DIR, system_package="dataset-fashion-mnist",
+    ),
+    "digits": DatasetSpec("digits", "MNIST digits", "MNIST", _CLASSES["MNIST"],
+                          _accept("MNIST"), _MIRRORS["MNIST"]),
+}
 
 
-def __getattr__(name: str):  # ``helpers.data.DATASETS`` and ``.datasets`` load torchvision
-    if name == "DATASETS":
-        return _registry()
+def __getattr__(name: str):  # ``helpers.data.datasets``: torchvision's, loaded on first use
     if name == "datasets":
         from torchvision import datasets
         return datasets
@@ -157,9 +166,9 @@ def downloads_allowed() -> bool:
 def get_spec(name: str) -> DatasetSpec:
     """Look a data set up by its short name; an unknown name lists the valid ones."""
     try:
-        return _registry()[name]
+        return DATASETS[name]
     except (KeyError, TypeError):
-        valid = ", ".join(repr(k) for k in _registry())
+        valid = ", ".join(repr(k) for k in DATASETS)
         raise DataError(f"Unknown data set {name!r}. Choose one of: {valid}.") from None
 
 
@@ -373,7 +382,7 @@ def load_images(name: str = "fashion", n_train: int | None = None, n_test: int |
         labels = _parse_idx(contents[f"{split}-labels-idx1-ubyte.gz"], 1, f"{spec.title} {split} labels")
         X = torch.from_numpy(images[:n].copy()).unsqueeze(1).float().div_(255)  # (N, 1, 28, 28)
         parts += [X, torch.from_numpy(labels[:n].astype(np.int64))]
-    return ImageData(*parts, classes=list(spec.tv_class.classes), name=spec.title)
+    return ImageData(*parts, classes=list(spec.classes), name=spec.title)
 
 
 def batches(X: torch.Tensor, y: torch.Tensor, batch_size: int, shuffle: bool = True,
@@ -389,7 +398,7 @@ def batches(X: torch.Tensor, y: torch.Tensor, batch_size: int, shuffle: bool = T
 def main(argv: list[str] | None = None) -> None:
     """``python -m helpers [names] [--download]``; every failure ends as one ``error:`` line."""
     parser = argparse.ArgumentParser(description="Fetch and verify the book's image data sets.")
-    parser.add_argument("names", nargs="*", default=["fashion"], help=f"any of {list(_registry())}")
+    parser.add_argument("names", nargs="*", default=["fashion"], help=f"any of {list(DATASETS)}")
     parser.add_argument("--download", action="store_true", help="allow the download")
     args = parser.parse_args(argv)
     for name in args.names:

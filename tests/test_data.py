@@ -432,3 +432,26 @@ def test_two_preparations_at_once_leave_complete_files(tiny_digits):
     assert not list(raw.glob("*.part"))
     for name in arrays:
         assert (raw / name.removesuffix(".gz")).read_bytes() == gzip.decompress((raw / name).read_bytes())
+
+
+@pytest.mark.parametrize("name", list(data.DATASETS))
+def test_the_copied_metadata_is_torchvisions(name):
+    """helpers.data keeps its own copy of torchvision's folder names, class names, MD5s and
+    mirrors (importing torchvision costs seconds); a torchvision update that changes them
+    shows here."""
+    spec = data.DATASETS[name]
+    tv = getattr(data.datasets, spec.folder)
+    assert spec.classes == tuple(tv.classes)
+    assert spec.mirrors == tuple(tv.mirrors)
+    assert {n: md5 for n, md5 in tv.resources} == {
+        n: md5 for n, md5s in spec.archives.items() for md5 in md5s
+        if md5 not in data._DEBIAN_FASHION_MD5.values()}
+
+
+def test_importing_helpers_leaves_torchvision_out():
+    import subprocess
+    import sys
+
+    code = "import sys, helpers; helpers.load_images; print('torchvision' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False", "importing helpers imports torchvision (seconds)"
