@@ -186,3 +186,23 @@ def test_translated_glue_names_its_page(text, formatted, expected):
     if formatted:
         key, fmt = expected.rsplit(":", 1)
         assert key.split("::", 1) == ["/notebooks/12_cnn.md", text.split(":")[0]]
+
+
+def test_translated_nodes_belong_to_their_page():
+    """A translated paragraph's nodes come from a small document whose settings hold the whole
+    build environment; left pointing there, every page's pickle carried that environment."""
+    page = new_document("page.md", get_default_settings(Parser))
+    small = new_document("page.md:<translated>", get_default_settings(Parser))
+    small.settings.env = "the whole build environment"
+    paragraph = nodes.paragraph()
+    page += paragraph
+    text = nodes.Text("译文")
+    paragraph.children.append(text)  # as Sphinx moves a translation in, without setup_child
+    text.parent, text._document = paragraph, small
+    app = SimpleNamespace(config=SimpleNamespace(language="zh_CN"))
+    translated_glue.adopt(app, page)
+    assert text.document is page
+    english = SimpleNamespace(config=SimpleNamespace(language="en"))
+    text._document = small
+    translated_glue.adopt(english, page)
+    assert text.document is small  # an English build is left alone

@@ -52,6 +52,19 @@ def patch(app: Sphinx, config: Config) -> None:
             role.run = by_name(role.run, formatted)
 
 
+def adopt(app: Sphinx, doctree) -> None:
+    """Nodes of a translated paragraph still name, as their document, the small document
+    their translation was parsed in; its settings hold the whole build environment, which
+    was pickled with every page (a page of 3 MB became 37 MB, and each later page larger).
+    They belong to the page: docutils then finds the page's document through their parent."""
+    if not app.config.language or app.config.language == "en":
+        return
+    for node in doctree.findall():
+        if getattr(node, "_document", None) not in (None, doctree):
+            node._document = None
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("config-inited", patch)
+    app.connect("doctree-read", adopt)
     return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}
