@@ -98,8 +98,12 @@ system-deps:
 	  echo "note: could not install$$need (needs root and apt-get); see README.md"; \
 	fi
 
+# verified once per data root (the stamp goes with `make clean`); every chapter still verifies
+# the archives it loads, with an error that says how to fix a missing or corrupt file
+DATA_STAMP = _build/.data-verified$(subst /,_,$(abspath $(or $(BOOK_DATA),data)))
 data: $(INSTALLED)
-	$(BIN)/python -m helpers fashion
+	@if [ -f "$(DATA_STAMP)" ]; then echo "Fashion-MNIST: verified before ($(DATA_STAMP))"; \
+	else $(BIN)/python -m helpers fashion && mkdir -p _build && touch "$(DATA_STAMP)"; fi
 
 clean:
 	rm -rf _build outputs .pytest_cache
