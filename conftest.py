@@ -10,16 +10,17 @@ such a cell raise anything, or nothing; here the cell's test fails when it does 
 it raises another exception, or when one of the two options is missing.
 
 Each chapter's kernel starts in an empty temporary folder, as a downloaded ``.ipynb`` does on
-a reader's machine. Each chapter runs once per session. A chapter whose cells all pass is written, with its outputs,
-into an execution cache (``_build/nbval``, emptied when a session starts) in the form MyST-NB
-reads; the quick site build (tests/test_site.py, fixture ``quick_book``) starts from that cache,
-so it only runs the chapters nbval did not run or that failed (and then fails on their cell).
+a reader's machine. Each chapter runs once per session. A chapter whose cells all pass is
+written, with its outputs, into an execution cache (``_build/nbval``, emptied when a session
+starts) in the form MyST-NB reads; the quick site build (tests/site, fixture ``quick_book``)
+starts from that cache, so it only runs the chapters nbval did not run or that failed (and
+then fails on their cell).
 
 Two chapters at a time: ``pytest -n 2`` (``make test``) runs the tests in pytest-xdist workers,
 each chapter's cells in one worker (one kernel), each worker's PyTorch limited to its share of
-the cores (``OMP_NUM_THREADS``, unless set), and the site tests (marker ``site``) as one group
-after everything else, in two groups (half the pages each, in both editions; a browser each),
-whose one site build waits for the chapters still running.
+the cores (``OMP_NUM_THREADS``, unless set), and the site tests (marker ``site``) after
+everything else, in two groups (half the pages each, in both editions; a browser each), whose
+one site build waits for the chapters still running.
 """
 
 from __future__ import annotations
