@@ -134,13 +134,6 @@ DATASETS: dict[str, DatasetSpec] = {
 }
 
 
-def __getattr__(name: str):  # ``helpers.data.datasets``: torchvision's, loaded on first use
-    if name == "datasets":
-        from torchvision import datasets
-        return datasets
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 @dataclass
 class ImageData:
     """A whole data set in memory: images as float tensors in [0, 1], shape (N, 1, 28, 28)."""

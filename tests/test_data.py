@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from torchvision import datasets
 
 from helpers import data
 from helpers.data import DataError
@@ -158,7 +159,7 @@ def test_fashion_from_the_system_package(tmp_path):
     assert d.classes[0] == "T-shirt/top" and len(d.classes) == 10
     assert list(tmp_path.iterdir()) == []  # read in place: a read-only data root works
     data.prepare("fashion", root=tmp_path)  # copies and unpacks, for torchvision's own reader
-    tv = data.datasets.FashionMNIST(str(tmp_path), train=False)
+    tv = datasets.FashionMNIST(str(tmp_path), train=False)
     full = data.load_images("fashion", root=tmp_path)  # now from the copy under tmp_path
     assert torch.equal(tv.data[:5].unsqueeze(1).float() / 255, full.X_test[:5])
     assert len(full.X_train) == 60_000 and len(full.X_test) == 10_000
@@ -189,7 +190,7 @@ def test_stale_processed_files_are_refused(tiny_digits):
     planted = (torch.zeros(3, 28, 28, dtype=torch.uint8), torch.full((3,), 7))
     for name in ("training.pt", "test.pt"):
         torch.save(planted, processed / name)
-    assert data.datasets.MNIST(str(root)).targets.tolist() == [7, 7, 7]  # the threat is real
+    assert datasets.MNIST(str(root)).targets.tolist() == [7, 7, 7]  # the threat is real
     before = _listing(root)
     for load in (data.load_images, data.prepare):
         with pytest.raises(DataError) as err:
@@ -440,7 +441,7 @@ def test_the_copied_metadata_is_torchvisions(name):
     mirrors (importing torchvision costs seconds); a torchvision update that changes them
     shows here."""
     spec = data.DATASETS[name]
-    tv = getattr(data.datasets, spec.folder)
+    tv = getattr(datasets, spec.folder)
     assert spec.classes == tuple(tv.classes)
     assert spec.mirrors == tuple(tv.mirrors)
     assert {n: md5 for n, md5 in tv.resources} == {
