@@ -21,10 +21,13 @@ MODELS = {"cnn": helpers.CNN, "mlp": mlp}
 def build_model(params) -> nn.Module:
     """The network that ``params.model`` names; an unknown name lists the valid ones."""
     try:
-        return MODELS[params.model]()
+        model = MODELS[params.model]()
     except KeyError:
         raise ValueError(f"unknown model {params.model!r} in params.json; "
                          f"choose one of {sorted(MODELS)}") from None
+    # convolution weights channels-last: the same maths, faster on the CPU (see the CNN
+    # chapter); a no-op for the MLP, whose weights are matrices
+    return model.to(memory_format=torch.channels_last)
 
 
 loss_fn = nn.CrossEntropyLoss()
