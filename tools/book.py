@@ -314,7 +314,10 @@ def prefill(out: Path, paths: list[Path], jobs: int, log=print) -> dict[str, tup
         log(f"all {len(paths)} chapters are in the execution cache")
         return {}
     before = last_seconds(cache)
-    todo.sort(key=lambda p: -before.get(str(p.resolve()), 0.0))  # the longest first
+    # the longest first, by the last run's times; a chapter never timed goes by its number,
+    # the later first (the later chapters are the longer ones)
+    todo.sort(key=lambda p: p.name, reverse=True)
+    todo.sort(key=lambda p: -before.get(str(p.resolve()), 0.0))  # stable
     threads = threads_per_job(min(jobs, len(todo)))
     log(f"running {len(todo)} of {len(paths)} chapters, {jobs} at a time, "
         f"{os.environ.get('OMP_NUM_THREADS', threads)} threads each")
