@@ -18,11 +18,9 @@ then fails on their cell).
 
 Two chapters at a time: ``pytest -n 2`` (``make test``) runs the tests in pytest-xdist workers,
 each chapter's cells in one worker (one kernel), each worker's PyTorch limited to its share of
-the cores (``OMP_NUM_THREADS``, unless set). The chapters go first, the later (longer) ones
-first, then the unit tests, then the site tests (marker ``site``) in two groups (half the
-pages each, in both editions; a browser each). The worker that finishes the last chapter
-starts the one quick site build in the background, so it runs while the unit tests do; the
-site tests wait for it.
+the cores (``OMP_NUM_THREADS``, unless set), and the site tests (marker ``site``) after
+everything else, in two groups (half the pages each, in both editions; a browser each), whose
+one site build waits for the chapters still running.
 """
 
 from __future__ import annotations
@@ -31,14 +29,11 @@ import functools
 import importlib.util
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 import warnings
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 from unittest import mock
 
 import jupytext
@@ -52,20 +47,10 @@ BOOK_TOOL = ROOT / "tools" / "book.py"       # the build's own reader and cache 
 STAGE = ROOT / "_build" / "nbval"             # this session's executed chapters
 STAGE_CACHE = STAGE / ".jupyter_cache"
 FINISHED = STAGE / "finished"                 # one empty file per chapter that has finished
-QUICK_OUT = ROOT / "_build" / "quick"         # the quick site (the same place as `make quick`)
-QUICK_LOG = ROOT / "_build" / "quick-build.log"
-BUILD_STARTED = STAGE / "site-build.started"  # made by the one worker that starts the build
-BUILD_DONE = STAGE / "site-build.done"        # "<exit status> <seconds>", when it has ended
-# runs the build command (argv[2:]) and then writes BUILD_DONE (argv[1]) in one step
-_RECORD_EXIT = ("import os, subprocess, sys, time; t = time.perf_counter(); "
-                "rc = subprocess.call(sys.argv[2:]); tmp = sys.argv[1] + '.tmp'; "
-                "open(tmp, 'w').write(f'{rc} {time.perf_counter() - t:.1f}'); "
-                "os.replace(tmp, sys.argv[1])")
 WAIT_S = 1800                                 # most a site build waits for one more chapter
 SITE_GROUP = "site"                           # xdist groups of the tests marked `site`:
 SITE_GROUPS = 2                               # site0, site1 (a browser each, one site build)
 _threads_set = False                          # whether this worker limited OMP_NUM_THREADS
-_BACKGROUND: list[subprocess.Popen] = []      # the site build this worker started, if any
 
 
 def _load(path: Path, name: str):
@@ -197,7 +182,6 @@ class MystNotebook(nbval.plugin.IPyNbFile):
             shutil.rmtree(self.reader_dir, ignore_errors=True)
             FINISHED.mkdir(parents=True, exist_ok=True)
             (FINISHED / self.path.name).touch()
-            QuickBook(self.session).start_if_ready()
 
     def store(self, seconds: float) -> None:
         """Put the executed chapter into this session's cache, if every code cell passed."""
@@ -251,24 +235,12 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The chapters first, the later ones (the longer ones) first, so that the workers finish
-    them at about the same time and the site build they feed starts while the unit tests run;
-    then the unit tests; the site tests last, in SITE_GROUPS xdist groups: the pages alternate
-    between them, each page's tests (both editions) in one."""
-    items[:] = run_order(items,
-                         chapter=lambda item: isinstance(item, MystCell) and item.parent.path.name,
-                         site=lambda item: item.get_closest_marker("site") is not None)
-    for item in (item for item in items if item.get_closest_marker("site")):
+    """The site tests last (their build uses the chapters run before), in SITE_GROUPS xdist
+    groups: the pages alternate between them, each page's tests (both editions) in one."""
+    site = [item for item in items if item.get_closest_marker("site")]
+    items[:] = [item for item in items if not item.get_closest_marker("site")] + site
+    for item in site:
         item.add_marker(pytest.mark.xdist_group(site_group(item.nodeid)))
-
-
-def run_order(items: list, chapter: Callable[[Any], str | bool],
-              site: Callable[[Any], bool]) -> list:
-    """The chapters (``chapter(item)``: its chapter's name, else false), the later ones first,
-    each chapter's cells in their order; then the other tests; the site tests last."""
-    chapters = sorted((item for item in items if chapter(item)), key=chapter, reverse=True)
-    rest = [item for item in items if not chapter(item)]  # (sorted is stable: cells keep order)
-    return chapters + [i for i in rest if not site(i)] + [i for i in rest if site(i)]
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -318,17 +290,11 @@ def _pages() -> list[str]:
 
 
 class QuickBook:
-    """The one quick site build of a session, started in the background as soon as every chapter
-    of the session has finished, from the execution cache the chapters wrote (so it runs no
-    chapter again unless one failed under nbval or was not collected)."""
+    """Sets up the quick site build so that it finds the chapters nbval ran in this session."""
 
     def __init__(self, session: pytest.Session) -> None:
         self.chapters = sorted({item.parent.path.name for item in session.items
                                 if isinstance(item, MystCell)})
-        self.site_tests = any(item.get_closest_marker("site") for item in session.items)
-
-    def finished(self) -> bool:
-        return all((FINISHED / name).exists() for name in self.chapters)
 
     def wait(self) -> None:
         """Until every chapter of this session has finished (in another worker, under xdist)."""
@@ -342,57 +308,22 @@ class QuickBook:
             if left:
                 time.sleep(1)
 
-    def start_if_ready(self) -> None:
-        """Start the build if this session has site tests to feed (and no BOOK_SITE) and its
-        last chapter has just finished."""
-        if not self.site_tests or not self.finished():
-            return
-        from helpers import settings
-
-        if settings.path("BOOK_SITE") is None:
-            self.start()
-
-    def start(self) -> None:
-        """Start the build unless a worker already has (waits for the chapters first)."""
-        STAGE.mkdir(parents=True, exist_ok=True)
-        try:
-            os.close(os.open(BUILD_STARTED, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
-        except FileExistsError:
-            return
-        QUICK_LOG.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self.wait()
-            shutil.rmtree(QUICK_OUT, ignore_errors=True)
-            if STAGE_CACHE.exists():
-                shutil.copytree(STAGE_CACHE, book_tool().cache_dir(QUICK_OUT))
-            env = {**os.environ, "BOOK_QUICK": "1"}
-            if _threads_set:  # the chapters are done: the build may use every core
-                env.pop("OMP_NUM_THREADS", None)
-            with QUICK_LOG.open("w", encoding="utf-8") as log:  # kept: runs on after return
-                _BACKGROUND.append(subprocess.Popen(
-                    [sys.executable, "-c", _RECORD_EXIT, str(BUILD_DONE),
-                     sys.executable, str(BOOK_TOOL), "--out", str(QUICK_OUT)],
-                    cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env))
-        except Exception as error:  # the site tests must not wait for a build that never ran
-            QUICK_LOG.write_text(f"the quick site build could not start: {error!r}\n",
-                                 encoding="utf-8")
-            BUILD_DONE.write_text("-1 0", encoding="utf-8")
-            raise
-
-    def result(self, timeout: float = 3600) -> tuple[Path, int, float, Path]:
-        """Start the build if need be and wait for it: the HTML folder, the exit status (-1: it
-        did not start, or not end in time), the seconds it took, its log."""
-        self.start()
-        deadline = time.monotonic() + timeout
-        while not BUILD_DONE.exists():
-            if time.monotonic() > deadline:
-                return QUICK_OUT / "_build" / "html", -1, timeout, QUICK_LOG
-            time.sleep(0.5)
-        status, seconds = BUILD_DONE.read_text(encoding="utf-8").split()
-        return QUICK_OUT / "_build" / "html", int(status), float(seconds), QUICK_LOG
+    def prepare(self, out: Path) -> list[str]:
+        """Empty ``out``, seed its execution cache; the command line that builds the site, both
+        editions (tools/book.py: English, then Chinese from the same cache)."""
+        global _threads_set
+        self.wait()
+        book = book_tool()
+        shutil.rmtree(out, ignore_errors=True)
+        if STAGE_CACHE.exists():
+            shutil.copytree(STAGE_CACHE, book.cache_dir(out))
+        if _threads_set:  # the chapters are done: the build may use every core
+            os.environ.pop("OMP_NUM_THREADS", None)
+            _threads_set = False
+        return [sys.executable, str(BOOK_TOOL), "--out", str(out)]
 
 
 @pytest.fixture(scope="session")
 def quick_book(request: pytest.FixtureRequest) -> QuickBook:
-    """The quick site build: ``quick_book.result()`` (see QuickBook)."""
+    """For the quick site build: ``quick_book.prepare(out)`` (see QuickBook)."""
     return QuickBook(request.session)

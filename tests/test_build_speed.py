@@ -1,6 +1,5 @@
 """The pieces that let each chapter run once per command, two at a time (root conftest.py,
-tools/book.py): outputs recorded as MyST-NB keeps them, the cache key, the xdist grouping and
-order."""
+tools/book.py): outputs recorded as MyST-NB keeps them, the cache key, the xdist grouping."""
 
 from __future__ import annotations
 
@@ -65,18 +64,6 @@ def test_a_chapter_stays_in_one_worker_and_a_page_in_one_site_group():
     assert (conftest.scope(f"tests/site/test_loading.py::test_x[{pages[1]}]")
             == conftest.scope(f"tests/site/test_chinese.py::test_y[{pages[1]}]"))
     assert conftest.scope("tests/site/test_loading.py::test_search") == "site0"
-
-
-def test_chapters_run_first_the_later_ones_first_and_the_site_tests_last():
-    ids = ["tests/test_a.py::test_x", "notebooks/01_a.md::Cell 0", "notebooks/01_a.md::Cell 1",
-           "tests/site/test_b.py::test_y[p]", "notebooks/24_b.md::Cell 0",
-           "tests/test_c.py::test_z"]
-    order = conftest.run_order(
-        ids, chapter=lambda i: i.startswith("notebooks/") and i.split("::")[0],
-        site=lambda i: i.startswith("tests/site/"))
-    assert order == ["notebooks/24_b.md::Cell 0", "notebooks/01_a.md::Cell 0",
-                     "notebooks/01_a.md::Cell 1", "tests/test_a.py::test_x",
-                     "tests/test_c.py::test_z", "tests/site/test_b.py::test_y[p]"]
 
 
 def test_the_command_line_carries_the_flags():

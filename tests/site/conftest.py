@@ -15,6 +15,11 @@ land in ``_build/screenshots``.
 
 from __future__ import annotations
 
+import fcntl
+import json
+import os
+import shutil
+import subprocess
 import time
 import urllib.parse
 from collections.abc import Callable
@@ -22,27 +27,50 @@ from pathlib import Path
 
 import pytest
 
-from sitelib import (CHROMIUM, CHROMIUM_ARGS, CONTRAST_JS, FACTS_JS, SCREENSHOTS, SITE, SITE_ENV,
-                     TAKE_SCREENSHOTS, Build, Visit, open_page, play_animations, serve, set_dark,
-                     shot_name)
-
+from sitelib import (BUILD_LOG, CHROMIUM, CHROMIUM_ARGS, CONTRAST_JS, FACTS_JS, QUICK_OUT, ROOT,
+                     SCREENSHOTS, SITE, SITE_ENV, TAKE_SCREENSHOTS, Build, Visit, open_page,
+                     play_animations, serve, set_dark, shot_name)
 
 @pytest.fixture(scope="session")
 def build(quick_book) -> Build:
-    """``$BOOK_SITE`` as it is, or the session's quick-budget build (-W: any warning fails it),
-    from the chapters nbval ran in this session (``quick_book``, root conftest.py): started in
-    the background when the last chapter finished, or now; run once, whichever worker asks."""
+    """``$BOOK_SITE`` as it is, or a fresh quick-budget build (-W: any warning fails it). The
+    chapters nbval ran in this session come from its cache (``quick_book``, root conftest.py).
+
+    Built once per test run: should the site tests land in two xdist workers, the second
+    waits for the first (a lock) and reads its result (a stamp holding the run's id) instead
+    of building the same folder again at the same time."""
     if SITE is not None:
         html_dir = SITE.resolve()
         ok = (html_dir / "index.html").exists()
         return Build(html_dir, ok, log_tail="" if ok else f"{SITE_ENV}={html_dir} has no index.html: "
                      "point it at a built site's html folder")
-    html, status, seconds, log = quick_book.result()
-    lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID") or f"pid-{os.getpid()}"
+    stamp = BUILD_LOG.with_suffix(".json")
+    BUILD_LOG.parent.mkdir(parents=True, exist_ok=True)
+    with open(BUILD_LOG.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if stamp.exists():
+            done = json.loads(stamp.read_text(encoding="utf-8"))
+            if done.pop("run") == run:
+                return Build(Path(done.pop("html")), **done)
+        built = _build(quick_book)
+        stamp.write_text(json.dumps({"run": run, "html": str(built.html), "ok": built.ok,
+                                     "seconds": built.seconds, "log_tail": built.log_tail}))
+        return built
+
+
+def _build(quick_book) -> Build:
+    cmd = quick_book.prepare(QUICK_OUT)  # empties QUICK_OUT, seeds its execution cache
+    start = time.perf_counter()
+    with BUILD_LOG.open("w", encoding="utf-8") as log:
+        proc = subprocess.run(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                              env={**os.environ, "BOOK_QUICK": "1"}, timeout=3600)
+    seconds = time.perf_counter() - start
+    lines = BUILD_LOG.read_text(encoding="utf-8", errors="replace").splitlines()
     warnings = [line for line in lines if "WARNING" in line and "IPKernelApp" not in line]
     tail = "\n".join(warnings[:20] + ["..."] + lines[-40:])
-    ended = f"exit {status} after {seconds:.0f} s" if status >= 0 else "it did not start or end"
-    return Build(html, status == 0, seconds, f"{ended}; full log: {log}\n{tail}")
+    return Build(QUICK_OUT / "_build" / "html", proc.returncode == 0, seconds,
+                 f"exit {proc.returncode} after {seconds:.0f} s; full log: {BUILD_LOG}\n{tail}")
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,7 @@ import contextlib
 import functools
 import html.parser
 import importlib.util
+import os
 import re
 import threading
 import urllib.error
@@ -34,6 +35,8 @@ from helpers import settings
 
 ROOT = Path(__file__).resolve().parents[2]
 SITE_ENV = "BOOK_SITE"                       # an already-built site (the folder with index.html)
+QUICK_OUT = ROOT / "_build" / "quick"        # same place as `make quick`
+BUILD_LOG = ROOT / "_build" / "quick-build.log"
 SCREENSHOTS = ROOT / "_build" / "screenshots"  # git-ignored (_build/)
 SITE = settings.path(SITE_ENV)
 
