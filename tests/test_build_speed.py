@@ -70,3 +70,13 @@ def test_the_command_line_carries_the_flags():
     cmd = book.jupyter_book("out")
     assert cmd[1:3] == ["build", str(ROOT)] and cmd[-2:] == ["-W", "--keep-going"]
     assert book.threads_per_job(64) == 1
+
+
+def test_jsonschema_builds_no_iri_parsers_at_import():
+    """rfc3987-syntax makes every ``import nbformat`` (and so every chapter's first glue)
+    2.8 s slower; make's set-up uninstalls it (see the Makefile)."""
+    assert importlib.util.find_spec("rfc3987_syntax") is None, (
+        "rfc3987-syntax is installed, which costs 2.8 s in every process that imports "
+        "jsonschema: run `.venv/bin/python -m pip uninstall -y rfc3987-syntax` (make's set-up "
+        "does this after installing requirements.txt)")
+
