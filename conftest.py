@@ -56,6 +56,7 @@ _threads_set = False                          # whether this worker limited OMP_
 def _load(path: Path, name: str):
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # a dataclass in it looks its module up there
     spec.loader.exec_module(module)
     return module
 
@@ -213,8 +214,10 @@ def pytest_configure(config: pytest.Config) -> None:
     # Notebooks run under the quick budget in tests; the kernel inherits this environment.
     os.environ.setdefault("BOOK_QUICK", "1")
     # A BOOK_* variable with a value the book does not accept stops the run before it starts.
-    from helpers import settings
-
+    # helpers/settings.py by path: `from helpers import settings` would import PyTorch (through
+    # helpers/__init__.py), 5 s before pytest-xdist even starts its workers.
+    helpers_dir = Path(importlib.util.find_spec("helpers").submodule_search_locations[0])
+    settings = _load(helpers_dir / "settings.py", "book_settings")
     try:
         settings.check()
     except settings.SettingError as exc:
