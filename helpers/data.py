@@ -341,10 +341,18 @@ def prepare(name: str = "fashion", root: Path | None = None, download: bool | No
     contents = _verified_contents(spec, root, download, copy_system=True)
     for archive, content in contents.items():
         target = raw / archive.removesuffix(".gz")  # foo-ubyte.gz -> foo-ubyte
-        if not (target.is_file() and target.stat().st_size == len(content)
-                and target.read_bytes() == content):
+        if not _holds(target, content):
             _write_atomically(target, content)
     return raw
+
+
+def _holds(target: Path, content: bytes) -> bool:
+    """Whether ``target`` holds exactly ``content``; a file that is missing, or that another
+    process removes while we read it, does not."""
+    try:
+        return target.stat().st_size == len(content) and target.read_bytes() == content
+    except (FileNotFoundError, IsADirectoryError):
+        return False
 
 
 def _parse_idx(content: bytes, ndim: int, where: str) -> np.ndarray:
