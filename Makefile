@@ -76,14 +76,14 @@ translations: $(INSTALLED)
 
 setup: $(INSTALLED) system-deps data
 
+# After the install, rfc3987-syntax goes: jsonschema (which nbformat and JupyterLab use) imports
+# it when it is there, and that builds about 35 Earley parsers, 2.8 s in every chapter's kernel
+# (its first glue) and every process that reads a notebook. It only checks the "iri" format,
+# which no schema here uses; without it jsonschema skips that format (pip check agrees).
 $(INSTALLED): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "Python 3.10 or newer is needed"'
 	[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -r requirements.txt -e .
-	@# jsonschema (which nbformat and JupyterLab use) imports rfc3987-syntax when it is there,
-	@# and that builds about 35 Earley parsers at import: 2.8 s in every chapter's kernel (its
-	@# first glue) and every process that reads a notebook. It only checks the "iri" format,
-	@# which no schema here uses; without it jsonschema skips that format (pip check agrees).
 	$(BIN)/python -m pip uninstall -y rfc3987-syntax
 	touch $@
 

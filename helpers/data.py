@@ -351,7 +351,7 @@ def _holds(target: Path, content: bytes) -> bool:
     process removes while we read it, does not."""
     try:
         return target.stat().st_size == len(content) and target.read_bytes() == content
-    except (FileNotFoundError, IsADirectoryError):
+    except FileNotFoundError:
         return False
 
 

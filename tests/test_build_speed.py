@@ -79,4 +79,3 @@ def test_jsonschema_builds_no_iri_parsers_at_import():
         "rfc3987-syntax is installed, which costs 2.8 s in every process that imports "
         "jsonschema: run `.venv/bin/python -m pip uninstall -y rfc3987-syntax` (make's set-up "
         "does this after installing requirements.txt)")
-
