@@ -6,7 +6,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import imageio.v3 as iio
 import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import HTML
@@ -60,6 +59,8 @@ def render_frames(fig: Figure, update: Callable[[Any], Any], frames: Sequence[An
 def write_gif(fig: Figure, update: Callable[[Any], Any], frames: Sequence[Any],
               path: str | Path, interval: int = 150) -> Path:
     """Write the frames to a looping GIF with imageio; return its path."""
+    import imageio.v3 as iio  # here, not at the top: most chapters write no GIF (0.2 s to import)
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     iio.imwrite(path, render_frames(fig, update, frames), duration=interval, loop=0)
