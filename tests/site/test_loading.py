@@ -9,7 +9,7 @@ import urllib.parse
 import pytest
 
 from sitelib import (page_params, CHAPTERS, LOCAL_HOSTS, PAGES, SCREENSHOTS, SEARCH_FINDS, SEARCH_WORD,
-                     FACTS_JS, Visit, fetch, open_page, play_animations, serve)
+                     FACTS_JS, Tab, Visit, fetch, open_page, play_animations, serve)
 
 pytestmark = pytest.mark.site
 
@@ -108,3 +108,26 @@ def test_the_checks_catch_a_broken_page(context, tmp_path):
     assert [(b["kind"], b["line"][:8]) for b in facts["wideBlocks"]] == [("code", "a_line_o")], facts["wideBlocks"]
 
 
+
+
+CLEAN_PAGE = """<!doctype html><html><head><title>Clean</title><link rel="icon" href="data:,"></head>
+<body><main><h1>Clean</h1></main></body></html>"""
+
+
+def test_one_tab_keeps_each_pages_faults_apart(context, tmp_path):
+    """The tab that visits every page (conftest.py's ``visit``) records each fault into the
+    visit of the page at fault, not into the one before or after it."""
+    (tmp_path / "broken.html").write_text(BROKEN_PAGE, encoding="utf-8")
+    (tmp_path / "clean.html").write_text(CLEAN_PAGE, encoding="utf-8")
+    with serve(tmp_path) as base:
+        tab = Tab(context)
+        visits = [Visit(url=base + name) for name in ["clean.html", "broken.html", "clean.html"]]
+        try:
+            for v in visits:
+                tab.load(v).evaluate(FACTS_JS)
+        finally:
+            tab.page.close()
+    before, broken, after = visits
+    assert broken.external_requests and broken.console_errors and broken.failed_requests, broken
+    for v in (before, after):
+        assert not (v.external_requests or v.console_errors or v.failed_requests), v
