@@ -16,10 +16,10 @@ import threading
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from collections.abc import Callable
 from typing import Any
 
 import yaml
@@ -177,9 +177,8 @@ class Tab:
     """One browser tab that loads page after page, each into its own ``Visit``.
 
     A new tab per page made every load about twice as slow (1.6 s against 0.8 s a page on a
-    quiet 2-core machine): each new tab starts a renderer that parses and compiles the
-    theme's and MathJax's scripts again. After a visit that failed half-way, ``reopen``
-    gives the next page a fresh tab."""
+    quiet 2-core machine, with the same facts recorded): each new tab starts from a cold
+    renderer. After a visit that failed half-way, ``reopen`` gives the next page a fresh tab."""
 
     def __init__(self, context) -> None:
         self.context = context
@@ -193,6 +192,7 @@ class Tab:
         return self.page
 
     def reopen(self) -> None:
+        """Close the tab and open a fresh one (same recording)."""
         self.page.close()
         self.page = open_page(self.context, lambda: self.visit)
 
