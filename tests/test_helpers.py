@@ -76,8 +76,8 @@ def test_describe_run_names_the_accelerator(monkeypatch):
 def test_import_changes_no_global_state():
     """Importing helpers leaves the random states, torch's threads and default dtype, and
     matplotlib's backend and settings as they were (a fresh interpreter, so nothing is cached),
-    and loads neither scikit-learn nor imageio, which only some chapters need (seconds and
-    0.2 s of every chapter's start)."""
+    and loads neither scikit-learn nor imageio, which only some chapters need (importing them
+    takes seconds and 0.2 s, in every chapter's first cell)."""
     import subprocess
     import sys
 
